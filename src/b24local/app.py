@@ -1,0 +1,144 @@
+"""The ASGI application: HTTP request → call → HTTP response.
+
+A plain ASGI callable rather than a framework: per-request framework overhead dominated every
+measurement on the target machines (see docs/performance.md), and the protocol needs only one route.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from b24local.auth import webhooks
+from b24local.auth.context import AuthContext
+from b24local.config import Config
+from b24local.methods.dispatch import Dispatcher
+from b24local.protocol.address import Address, parse_rest_path
+from b24local.protocol.envelope import JSON_TYPE, CallTiming, render, success_body
+from b24local.protocol.errors import (
+    ApiError,
+    entity_too_large,
+    internal_error,
+    invalid_token,
+    no_auth_found,
+)
+from b24local.protocol.params import decode_params
+from b24local.storage.base import Storage, Transaction
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("b24local")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class App:
+    def __init__(self, config: Config, storage: Storage) -> None:
+        self.config = config
+        self.storage = storage
+        self.dispatcher = Dispatcher(storage)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.storage.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self.config.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                raise BodyTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        timing = CallTiming(start=time.time())
+        address = parse_rest_path(scope["path"])
+        fmt = address.fmt if address else "json"
+        try:
+            if address is None:
+                status, body = 404, {"error": "NOT_FOUND", "error_description": "Not found: use /rest/..."}
+            else:
+                try:
+                    raw = await self._read_body(scope, receive)
+                except BodyTooLarge:
+                    raise entity_too_large() from None
+                status, body = 200, self._handle(scope, address, raw, timing)
+        except ApiError as error:
+            status, body = error.status, error.body()
+        except Exception:
+            request_id = uuid.uuid4().hex[:12]
+            method = address.method if address else "-"
+            log.exception("request %s: internal error in %s", request_id, method)
+            error = internal_error()
+            status, body = error.status, error.body()
+        content_type, payload = render(body, fmt)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    def _handle(self, scope: Scope, address: Address, raw: bytes, timing: CallTiming) -> dict[str, Any]:
+        content_type = ""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+                break
+        params = decode_params(scope["query_string"], content_type, raw)
+        auth = self._authenticator(address, params)
+        result, elapsed = self.dispatcher.call(auth, address.method, params)
+        timing.processing = elapsed
+        return success_body(result, timing)
+
+    def _authenticator(self, address: Address, params: dict[str, Any]) -> Callable[[Transaction], AuthContext]:
+        if address.webhook_user is not None and address.webhook_code is not None:
+            user_id, code = address.webhook_user, address.webhook_code
+            return lambda tx: webhooks.authenticate(tx, user_id, code)
+        token = params.get("auth")
+
+        def oauth(tx: Transaction) -> AuthContext:
+            # OAuth 2.0 applications arrive with the identity issue; until then no token is valid.
+            if not token:
+                raise no_auth_found()
+            raise invalid_token()
+
+        return oauth
+
+
+__all__ = ["App", "JSON_TYPE"]

@@ -1,0 +1,45 @@
+"""Incoming webhooks (contract protocol.md W1, W6): ``/rest/{user_id}/{code}/{method}``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+
+from b24local.auth.context import AuthContext
+from b24local.protocol.errors import invalid_credentials
+from b24local.storage.base import Transaction
+
+CODE_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_code(length: int = 16) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def hash_secret(secret: str) -> str:
+    """Webhook codes are random and long: one SHA-256 is enough to keep them unreadable at rest."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def authenticate(tx: Transaction, user_id: int, code: str) -> AuthContext:
+    """The context of a webhook call, or 401 INVALID_CREDENTIALS for any wrong, disabled or missing pair."""
+    presented = hash_secret(code)
+    match = None
+    for hook in tx.webhooks_of_user(user_id):
+        # Every candidate is compared, in constant time, whatever matched before.
+        if hmac.compare_digest(hook.code_hash, presented) and hook.active:
+            match = hook
+    if match is None:
+        raise invalid_credentials()
+    user = tx.user_get(user_id)
+    if user is None or not user.active:
+        raise invalid_credentials()
+    return AuthContext(
+        user_id=user.id,
+        is_admin=user.is_admin,
+        scopes=match.scopes,
+        credential_kind="webhook",
+        credential_id=match.id,
+    )

@@ -1,0 +1,1 @@
+"""CRM domain rules, free of HTTP: entities and fields, the binding engine, permissions."""

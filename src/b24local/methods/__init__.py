@@ -1,0 +1,1 @@
+"""REST methods: the registry, the dispatcher and one module per method family."""

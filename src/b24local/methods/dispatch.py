@@ -1,0 +1,62 @@
+"""Running one method call: lookup, scope check, one transaction, timing.
+
+Used by the HTTP layer for every call and, later, by `batch` for each of its commands.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from b24local.auth.context import AuthContext
+from b24local.crm.permissions import Permissions
+from b24local.methods.registry import Call, Method, load_all
+from b24local.protocol.errors import insufficient_scope, method_not_found
+from b24local.storage.base import Storage, Transaction
+
+#: Authenticates a request inside the call's transaction.
+Authenticator = Callable[[Transaction], AuthContext]
+#: Called after every method call with (context, method, seconds it ran); the limits layer hooks here.
+TimingHook = Callable[[AuthContext, Method, float], None]
+
+
+class Dispatcher:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.methods = load_all()
+        self.timing_hooks: list[TimingHook] = []
+
+    def find(self, name: str) -> Method:
+        found = self.methods.get(name.lower())
+        if found is None:
+            raise method_not_found()
+        return found
+
+    def call(self, auth: AuthContext | Authenticator, name: str, params: dict[str, Any]) -> tuple[Any, float]:
+        """Run a call in one transaction; returns its result and how long the method ran (seconds).
+
+        ``auth`` is a known context (batch commands) or a function that authenticates inside the
+        call's own transaction, so that a request costs one transaction. Failures answer in this
+        order: credentials, unknown method, scope.
+        """
+        entry = self.methods.get(name.lower())
+        started = time.perf_counter()
+        ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
+        try:
+            transaction = self.storage.write() if entry is not None and entry.write else self.storage.read()
+            with transaction as tx:
+                if ctx is None:
+                    assert not isinstance(auth, AuthContext)
+                    ctx = auth(tx)
+                if entry is None:
+                    raise method_not_found()
+                if not ctx.has_scope(entry.scope):
+                    raise insufficient_scope()
+                result = entry.handler(Call(ctx, params, tx, Permissions(ctx)))
+        finally:
+            elapsed = time.perf_counter() - started
+            if ctx is not None and entry is not None:
+                for hook in self.timing_hooks:
+                    hook(ctx, entry, elapsed)
+        return result, elapsed

@@ -1,0 +1,1 @@
+"""HTTP ↔ call: addresses, parameter decoding, envelopes, errors, XML."""

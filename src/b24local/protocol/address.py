@@ -1,0 +1,34 @@
+"""REST addresses (contract protocol.md W1–W3): which credential and which method a path names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    method: str  # lower-cased, without the format suffix; "" when the path names none
+    fmt: str  # "json" or "xml"
+    webhook_user: int | None = None  # set for /rest/{user}/{code}/{method}
+    webhook_code: str | None = None
+
+
+def parse_rest_path(path: str) -> Address | None:
+    """``/rest/1/abc/crm.lead.get.json`` → Address; None when the path is not under ``/rest/``."""
+    segments = [s for s in path.split("/") if s]
+    if not segments or segments[0] != "rest":
+        return None
+    segments = segments[1:]
+    user: int | None = None
+    code: str | None = None
+    if len(segments) >= 2 and segments[0].isdigit():
+        user, code = int(segments[0]), segments[1]
+        segments = segments[2:]
+    method = ".".join(segments) if len(segments) > 1 else (segments[0] if segments else "")
+    method = method.lower()
+    fmt = "json"
+    if method.endswith(".xml"):
+        method, fmt = method[:-4], "xml"
+    elif method.endswith(".json"):
+        method = method[:-5]
+    return Address(method=method, fmt=fmt, webhook_user=user, webhook_code=code)

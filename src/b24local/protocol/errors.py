@@ -1,0 +1,64 @@
+"""Errors as a Bitrix24 portal reports them: HTTP status, ``error`` code and ``error_description``."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """A call failed in a way the caller is told about (contract protocol.md V3)."""
+
+    __slots__ = ("status", "code", "description")
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(f"{status} {code}: {description}")
+        self.status = status
+        self.code = code
+        self.description = description
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.code, "error_description": self.description}
+
+
+def bad_request(description: str, code: str = "") -> ApiError:
+    """The 400 with an empty ``error`` that most CRM argument checks answer."""
+    return ApiError(400, code, description)
+
+
+# System errors (contract protocol.md, table "System errors").
+def no_auth_found() -> ApiError:
+    return ApiError(401, "NO_AUTH_FOUND", "Wrong authorization data")
+
+
+def invalid_credentials() -> ApiError:
+    return ApiError(401, "INVALID_CREDENTIALS", "Invalid request credentials")
+
+
+def invalid_token() -> ApiError:
+    return ApiError(401, "invalid_token", "The access token provided is invalid.")
+
+
+def expired_token() -> ApiError:
+    return ApiError(401, "expired_token", "The access token provided has expired")
+
+
+def insufficient_scope() -> ApiError:
+    return ApiError(
+        403,
+        "insufficient_scope",
+        "The request requires higher privileges than provided by the webhook token",
+    )
+
+
+def method_not_found() -> ApiError:
+    return ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+
+
+def invalid_request(description: str) -> ApiError:
+    return ApiError(400, "INVALID_REQUEST", description)
+
+
+def entity_too_large() -> ApiError:
+    return ApiError(413, "INVALID_REQUEST", "Request entity too large")
+
+
+def internal_error() -> ApiError:
+    return ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")

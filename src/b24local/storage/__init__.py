@@ -1,0 +1,1 @@
+"""Storage: one interface (``base``), implementations per database, and their migrations."""

@@ -1,0 +1,13 @@
+"""Opening the storage named by a database URL."""
+
+from __future__ import annotations
+
+from b24local.storage.base import Storage
+from b24local.storage.sqlite import SqliteStorage, StorageError
+
+
+def open_storage(url: str) -> Storage:
+    if url.startswith("sqlite:"):
+        return SqliteStorage(url)
+    scheme = url.split(":", 1)[0] if ":" in url else url
+    raise StorageError(f"unsupported database URL scheme '{scheme}' (supported: sqlite:///path)")

@@ -1,0 +1,297 @@
+"""The built-in SQLite backend: WAL mode, foreign keys on, one transaction per call.
+
+The server calls SQLite directly on its event loop: a call is a handful of indexed statements that
+take microseconds, far less than a hop to a worker thread would cost. Within one process, calls
+therefore run one at a time; across processes, ``BEGIN IMMEDIATE`` and the busy timeout serialise
+writers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from b24local.crm.entities import BindingKind, EntityType
+from b24local.crm.query import Condition, Query
+from b24local.storage.base import Binding, MultifieldRow, Row, User, Webhook, chunks
+from b24local.storage.sql import SqlCompiler
+
+
+class StorageError(Exception):
+    """The database cannot be opened or migrated; the message is fit for a one-line CLI error."""
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("b24local.storage.migrations") / "sqlite"
+    found = []
+    for item in folder.iterdir():
+        if item.name.endswith(".sql") and item.name[:4].isdigit():
+            found.append((int(item.name[:4]), item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def path_from_url(url: str) -> str:
+    """``sqlite:///b24local.db`` → ``b24local.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
+    if not url.startswith("sqlite://"):
+        raise StorageError(f"not an SQLite database URL: {url}")
+    rest = url[len("sqlite://") :]
+    if rest.startswith("/"):
+        rest = rest[1:]
+    if not rest:
+        raise StorageError("the SQLite database URL names no file")
+    return rest
+
+
+class SqliteTransaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    # Users and webhooks -------------------------------------------------------------------------
+    def user_get(self, user_id: int) -> User | None:
+        row = self.conn.execute(
+            "SELECT id, name, last_name, is_admin, active FROM b_user WHERE id = ?", (user_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return User(row[0], row[1], row[2] or "", bool(row[3]), bool(row[4]))
+
+    def user_add(self, name: str, last_name: str, is_admin: bool) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO b_user (name, last_name, is_admin, active) VALUES (?, ?, ?, 1)",
+            (name, last_name, int(is_admin)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def user_count(self) -> int:
+        return int(self._one("SELECT count(*) FROM b_user"))
+
+    def webhook_add(self, user_id: int, code_hash: str, scopes: Sequence[str]) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO webhook (user_id, code_hash, scope, active) VALUES (?, ?, ?, 1)",
+            (user_id, code_hash, ",".join(scopes)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def webhooks_of_user(self, user_id: int) -> list[Webhook]:
+        rows = self.conn.execute(
+            "SELECT id, user_id, code_hash, scope, active FROM webhook WHERE user_id = ?", (user_id,)
+        ).fetchall()
+        return [Webhook(r[0], r[1], r[2], frozenset(filter(None, r[3].split(","))), bool(r[4])) for r in rows]
+
+    # Entities -------------------------------------------------------------------------------------
+    def _row(self, cur: sqlite3.Cursor, values: Sequence[Any]) -> Row:
+        return {d[0]: v for d, v in zip(cur.description, values, strict=True)}
+
+    def entity_get(self, entity: EntityType, entity_id: int) -> Row | None:
+        cur = self.conn.execute(f"SELECT * FROM {entity.table} WHERE id = ?", (entity_id,))
+        values = cur.fetchone()
+        return None if values is None else self._row(cur, values)
+
+    def entity_insert(self, entity: EntityType, values: Row) -> int:
+        columns = list(values)
+        marks = ", ".join("?" for _ in columns)
+        cur = self.conn.execute(
+            f"INSERT INTO {entity.table} ({', '.join(columns)}) VALUES ({marks})",
+            [values[c] for c in columns],
+        )
+        return int(cur.lastrowid or 0)
+
+    def entity_update(self, entity: EntityType, entity_id: int, values: Row) -> None:
+        if not values:
+            return
+        assignments = ", ".join(f"{c} = ?" for c in values)
+        self.conn.execute(
+            f"UPDATE {entity.table} SET {assignments} WHERE id = ?", [*values.values(), entity_id]
+        )
+
+    def entity_delete(self, entity: EntityType, entity_id: int) -> None:
+        self.conn.execute("DELETE FROM crm_multifield WHERE entity_type = ? AND element_id = ?", (entity.name, entity_id))
+        self.conn.execute(f"DELETE FROM {entity.table} WHERE id = ?", (entity_id,))
+
+    def entity_select(self, entity: EntityType, query: Query) -> list[Row]:
+        compiler = SqlCompiler(entity)
+        where = compiler.condition(query.where)
+        order = compiler.order(query)
+        sql = f"SELECT * FROM {entity.table} WHERE {where} ORDER BY {order}"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
+        cur = self.conn.execute(sql, compiler.params)
+        return [self._row(cur, values) for values in cur.fetchall()]
+
+    def entity_count(self, entity: EntityType, where: Condition) -> int:
+        compiler = SqlCompiler(entity)
+        sql = f"SELECT count(*) FROM {entity.table} WHERE {compiler.condition(where)}"
+        return int(self._one(sql, compiler.params))
+
+    def access_rows(self, entity: EntityType, ids: Sequence[int]) -> dict[int, Row]:
+        found: dict[int, Row] = {}
+        for part in chunks(list(ids)):
+            marks = ", ".join("?" for _ in part)
+            rows = self.conn.execute(
+                f"SELECT id, assigned_by_id, opened FROM {entity.table} WHERE id IN ({marks})", list(part)
+            )
+            found.update((r[0], {"id": r[0], "assigned_by_id": r[1], "opened": r[2]}) for r in rows)
+        return found
+
+    # Multifields ----------------------------------------------------------------------------------
+    def multifields_of(self, entity: EntityType, ids: Sequence[int]) -> dict[int, list[MultifieldRow]]:
+        out: dict[int, list[MultifieldRow]] = {}
+        for part in chunks(list(ids)):
+            marks = ", ".join("?" for _ in part)
+            rows = self.conn.execute(
+                "SELECT id, element_id, type_id, value_type, value FROM crm_multifield "
+                f"WHERE entity_type = ? AND element_id IN ({marks}) ORDER BY id",
+                [entity.name, *part],
+            )
+            for r in rows:
+                out.setdefault(r[1], []).append(MultifieldRow(r[0], r[1], r[2], r[3], r[4]))
+        return out
+
+    def multifield_insert(
+        self, entity: EntityType, element_id: int, type_id: str, value_type: str, value: str
+    ) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO crm_multifield (entity_type, element_id, type_id, value_type, value) VALUES (?, ?, ?, ?, ?)",
+            (entity.name, element_id, type_id, value_type, value),
+        )
+        return int(cur.lastrowid or 0)
+
+    def multifield_update(self, row_id: int, value_type: str, value: str) -> None:
+        self.conn.execute("UPDATE crm_multifield SET value_type = ?, value = ? WHERE id = ?", (value_type, value, row_id))
+
+    def multifield_delete(self, row_id: int) -> None:
+        self.conn.execute("DELETE FROM crm_multifield WHERE id = ?", (row_id,))
+
+    # Bindings -------------------------------------------------------------------------------------
+    def bindings_get(self, kind: BindingKind, owner_id: int) -> list[Binding]:
+        rows = self.conn.execute(
+            f"SELECT {kind.bound_column}, sort, is_primary, role_id FROM {kind.table} "
+            f"WHERE {kind.owner_column} = ? ORDER BY sort, {kind.bound_column}",
+            (owner_id,),
+        ).fetchall()
+        return [Binding(r[0], r[1], r[2] == "Y", r[3]) for r in rows]
+
+    def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:
+        self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.owner_column} = ?", (owner_id,))
+        self.conn.executemany(
+            f"INSERT INTO {kind.table} ({kind.owner_column}, {kind.bound_column}, sort, role_id, is_primary) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(owner_id, b.bound_id, b.sort, b.role_id, "Y" if b.is_primary else "N") for b in bindings],
+        )
+
+    def binding_insert(self, kind: BindingKind, owner_id: int, binding: Binding) -> None:
+        self.conn.execute(
+            f"INSERT INTO {kind.table} ({kind.owner_column}, {kind.bound_column}, sort, role_id, is_primary) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (owner_id, binding.bound_id, binding.sort, binding.role_id, "Y" if binding.is_primary else "N"),
+        )
+
+    def binding_delete(self, kind: BindingKind, owner_id: int, bound_id: int) -> None:
+        self.conn.execute(
+            f"DELETE FROM {kind.table} WHERE {kind.owner_column} = ? AND {kind.bound_column} = ?",
+            (owner_id, bound_id),
+        )
+
+    def binding_set_primary(self, kind: BindingKind, owner_id: int, bound_id: int | None) -> None:
+        # Demote first so that the partial unique index on the primary never sees two.
+        self.conn.execute(
+            f"UPDATE {kind.table} SET is_primary = 'N' WHERE {kind.owner_column} = ? AND is_primary = 'Y'",
+            (owner_id,),
+        )
+        if bound_id is not None:
+            self.conn.execute(
+                f"UPDATE {kind.table} SET is_primary = 'Y' WHERE {kind.owner_column} = ? AND {kind.bound_column} = ?",
+                (owner_id, bound_id),
+            )
+
+    def owners_of(self, kind: BindingKind, bound_id: int) -> list[int]:
+        rows = self.conn.execute(
+            f"SELECT {kind.owner_column} FROM {kind.table} WHERE {kind.bound_column} = ? ORDER BY 1", (bound_id,)
+        )
+        return [r[0] for r in rows]
+
+    def primaries(self, kind: BindingKind, owner_ids: Sequence[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for part in chunks(list(owner_ids)):
+            marks = ", ".join("?" for _ in part)
+            rows = self.conn.execute(
+                f"SELECT {kind.owner_column}, {kind.bound_column} FROM {kind.table} "
+                f"WHERE {kind.owner_column} IN ({marks}) AND is_primary = 'Y'",
+                list(part),
+            )
+            out.update((r[0], r[1]) for r in rows)
+        return out
+
+
+class SqliteStorage:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000) -> None:
+        self.path = path_from_url(url)
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            raise StorageError(f"cannot open database {self.path}: directory {parent} does not exist")
+        try:
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+            )
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {self.path}: {exc}") from None
+        self._tx = SqliteTransaction(self.conn)
+
+    def _migrate(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+            done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
+            for version, script in _migrations():
+                if version in done:
+                    continue
+                for statement in _statements(script):
+                    self.conn.execute(statement)
+                self.conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[SqliteTransaction]:
+        self.conn.execute(begin)
+        try:
+            yield self._tx
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def read(self) -> Iterator[SqliteTransaction]:
+        return self._transaction("BEGIN")  # type: ignore[return-value]
+
+    def write(self) -> Iterator[SqliteTransaction]:
+        return self._transaction("BEGIN IMMEDIATE")  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script on ``;`` at line ends (our scripts have no semicolons in literals)."""
+    out = []
+    for chunk in script.split(";\n"):
+        lines = [ln for ln in chunk.splitlines() if not ln.strip().startswith("--")]
+        text = "\n".join(lines).strip().rstrip(";")
+        if text:
+            out.append(text)
+    return out
