@@ -102,8 +102,8 @@ class App:
             request_id = uuid.uuid4().hex[:12]
             method = address.method if address else "-"
             log.exception("request %s: internal error in %s", request_id, method)
-            error = internal_error()
-            status, body = error.status, error.body()
+            fault = internal_error()
+            status, body = fault.status, fault.body()
         content_type, payload = render(body, fmt)
         await send(
             {
@@ -126,7 +126,9 @@ class App:
         timing.processing = elapsed
         return success_body(result, timing)
 
-    def _authenticator(self, address: Address, params: dict[str, Any]) -> Callable[[Transaction], AuthContext]:
+    def _authenticator(
+        self, address: Address, params: dict[str, Any]
+    ) -> Callable[[Transaction], AuthContext]:
         if address.webhook_user is not None and address.webhook_code is not None:
             user_id, code = address.webhook_user, address.webhook_code
             return lambda tx: webhooks.authenticate(tx, user_id, code)
@@ -141,4 +143,4 @@ class App:
         return oauth
 
 
-__all__ = ["App", "JSON_TYPE"]
+__all__ = ["JSON_TYPE", "App"]

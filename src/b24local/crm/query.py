@@ -10,8 +10,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Op = Literal[
-    "eq", "ne", "gt", "ge", "lt", "le", "in", "not_in", "contains", "not_contains", "like", "not_like",
-    "is_null", "not_null",
+    "eq",
+    "ne",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "in",
+    "not_in",
+    "contains",
+    "not_contains",
+    "like",
+    "not_like",
+    "is_null",
+    "not_null",
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from b24local.crm.bindings import BindingEngine, Wanted
-from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT, BindingKind
+from b24local.crm.entities import LEAD_CONTACT, BindingKind
 from b24local.crm.permissions import Action
 from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_int
 from b24local.methods.registry import Call, Param, method

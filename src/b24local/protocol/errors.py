@@ -6,7 +6,7 @@ from __future__ import annotations
 class ApiError(Exception):
     """A call failed in a way the caller is told about (contract protocol.md V3)."""
 
-    __slots__ = ("status", "code", "description")
+    __slots__ = ("code", "description", "status")
 
     def __init__(self, status: int, code: str, description: str) -> None:
         super().__init__(f"{status} {code}: {description}")

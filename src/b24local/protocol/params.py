@@ -250,4 +250,4 @@ def decode_params(query: bytes, content_type: str, body: bytes) -> dict[str, Any
     return from_query
 
 
-__all__ = ["ApiError", "decode_params", "parse_str", "media_type"]
+__all__ = ["ApiError", "decode_params", "media_type", "parse_str"]

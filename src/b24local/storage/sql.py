@@ -8,7 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from b24local.crm.entities import BINDINGS, EntityType
-from b24local.crm.query import AllOf, AnyOf, Column, Cond, Condition, MultifieldValue, PrimaryBound, Query, Term
+from b24local.crm.query import (
+    AllOf,
+    AnyOf,
+    Column,
+    Cond,
+    Condition,
+    MultifieldValue,
+    PrimaryBound,
+    Query,
+    Term,
+)
 
 
 class SqlCompiler:
@@ -102,7 +112,7 @@ class SqlCompiler:
 
 
 def _textual(value: Any) -> bool:
-    return value == "text"
+    return bool(value == "text")
 
 
 def _like_contains(value: Any) -> str:

@@ -9,8 +9,7 @@ writers.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -113,7 +112,9 @@ class SqliteTransaction:
         )
 
     def entity_delete(self, entity: EntityType, entity_id: int) -> None:
-        self.conn.execute("DELETE FROM crm_multifield WHERE entity_type = ? AND element_id = ?", (entity.name, entity_id))
+        self.conn.execute(
+            "DELETE FROM crm_multifield WHERE entity_type = ? AND element_id = ?", (entity.name, entity_id)
+        )
         self.conn.execute(f"DELETE FROM {entity.table} WHERE id = ?", (entity_id,))
 
     def entity_select(self, entity: EntityType, query: Query) -> list[Row]:
@@ -159,13 +160,16 @@ class SqliteTransaction:
         self, entity: EntityType, element_id: int, type_id: str, value_type: str, value: str
     ) -> int:
         cur = self.conn.execute(
-            "INSERT INTO crm_multifield (entity_type, element_id, type_id, value_type, value) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO crm_multifield (entity_type, element_id, type_id, value_type, value) "
+            "VALUES (?, ?, ?, ?, ?)",
             (entity.name, element_id, type_id, value_type, value),
         )
         return int(cur.lastrowid or 0)
 
     def multifield_update(self, row_id: int, value_type: str, value: str) -> None:
-        self.conn.execute("UPDATE crm_multifield SET value_type = ?, value = ? WHERE id = ?", (value_type, value, row_id))
+        self.conn.execute(
+            "UPDATE crm_multifield SET value_type = ?, value = ? WHERE id = ?", (value_type, value, row_id)
+        )
 
     def multifield_delete(self, row_id: int) -> None:
         self.conn.execute("DELETE FROM crm_multifield WHERE id = ?", (row_id,))
@@ -208,13 +212,15 @@ class SqliteTransaction:
         )
         if bound_id is not None:
             self.conn.execute(
-                f"UPDATE {kind.table} SET is_primary = 'Y' WHERE {kind.owner_column} = ? AND {kind.bound_column} = ?",
+                f"UPDATE {kind.table} SET is_primary = 'Y' "
+                f"WHERE {kind.owner_column} = ? AND {kind.bound_column} = ?",
                 (owner_id, bound_id),
             )
 
     def owners_of(self, kind: BindingKind, bound_id: int) -> list[int]:
         rows = self.conn.execute(
-            f"SELECT {kind.owner_column} FROM {kind.table} WHERE {kind.bound_column} = ? ORDER BY 1", (bound_id,)
+            f"SELECT {kind.owner_column} FROM {kind.table} WHERE {kind.bound_column} = ? ORDER BY 1",
+            (bound_id,),
         )
         return [r[0] for r in rows]
 
@@ -229,6 +235,23 @@ class SqliteTransaction:
             )
             out.update((r[0], r[1]) for r in rows)
         return out
+
+
+class _Scope:
+    """One transaction: commits when the block ends normally, rolls back on any exception."""
+
+    __slots__ = ("begin", "tx")
+
+    def __init__(self, tx: SqliteTransaction, begin: str) -> None:
+        self.tx = tx
+        self.begin = begin
+
+    def __enter__(self) -> SqliteTransaction:
+        self.tx.conn.execute(self.begin)
+        return self.tx
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self.tx.conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
 
 
 class SqliteStorage:
@@ -266,21 +289,11 @@ class SqliteStorage:
             self.conn.execute("ROLLBACK")
             raise
 
-    @contextmanager
-    def _transaction(self, begin: str) -> Iterator[SqliteTransaction]:
-        self.conn.execute(begin)
-        try:
-            yield self._tx
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def read(self) -> _Scope:
+        return _Scope(self._tx, "BEGIN")
 
-    def read(self) -> Iterator[SqliteTransaction]:
-        return self._transaction("BEGIN")  # type: ignore[return-value]
-
-    def write(self) -> Iterator[SqliteTransaction]:
-        return self._transaction("BEGIN IMMEDIATE")  # type: ignore[return-value]
+    def write(self) -> _Scope:
+        return _Scope(self._tx, "BEGIN IMMEDIATE")
 
     def close(self) -> None:
         self.conn.close()

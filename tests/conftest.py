@@ -1,0 +1,180 @@
+"""Shared fixtures: real b24local servers on loopback over real SQLite files.
+
+``server`` is one live server for the whole session (tests create their own leads and contacts, so
+they do not see each other's data); ``fresh_server`` is a new server on an empty database, for tests
+that need exact ids (the seed examples) or a known empty state.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from b24local.auth.webhooks import hash_secret, new_code
+from b24local.crm.entities import CONTACT, LEAD
+from b24local.storage.sqlite import SqliteStorage
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: httpx.Headers
+
+    @property
+    def result(self) -> Any:
+        assert self.status == 200, (self.status, self.body)
+        return self.body["result"]
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    webhook_url: str  # http://127.0.0.1:PORT/rest/1/CODE/ (user 1, administrator, scope crm)
+    db_path: Path
+    process: subprocess.Popen[str]
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+    def call(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        webhook: str | None = None,
+        http_method: str = "POST",
+    ) -> Response:
+        """A JSON POST (or a bare GET) to ``{webhook}{method}``."""
+        url = (webhook or self.webhook_url) + method
+        raw = self.client.get(url) if http_method == "GET" else self.client.post(url, json=params or {})
+        return Response(raw.status_code, raw.json() if raw.content else None, raw.headers)
+
+    def raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Any request to ``base_url + path``."""
+        return self.client.request(method, self.base_url + path, **kwargs)
+
+    def storage(self) -> SqliteStorage:
+        """The server's own database file, opened beside it (for fixtures and state checks)."""
+        return SqliteStorage(self.db_url)
+
+    # Fixture helpers that write straight to the database --------------------------------------
+    def add_user(self, name: str = "User", *, admin: bool = False, scopes: tuple[str, ...] = ("crm",)) -> str:
+        """A new user with a webhook; returns the webhook URL prefix."""
+        store = self.storage()
+        try:
+            code = new_code()
+            with store.write() as tx:
+                user_id = tx.user_add(name, "", admin)
+                tx.webhook_add(user_id, hash_secret(code), scopes)
+        finally:
+            store.close()
+        return f"{self.base_url}/rest/{user_id}/{code}/"
+
+    def insert_lead(self, lead_id: int | None = None, *, assigned_by: int = 1, **columns: Any) -> int:
+        return self._insert(
+            LEAD, lead_id, {"title": "Lead", "assigned_by_id": assigned_by, "opened": "Y", **columns}
+        )
+
+    def insert_contact(self, contact_id: int | None = None, *, assigned_by: int = 1, **columns: Any) -> int:
+        return self._insert(
+            CONTACT, contact_id, {"name": "Contact", "assigned_by_id": assigned_by, "opened": "Y", **columns}
+        )
+
+    def _insert(self, entity: Any, entity_id: int | None, values: dict[str, Any]) -> int:
+        store = self.storage()
+        try:
+            if entity_id is not None:
+                values = {"id": entity_id, **values}
+            with store.write() as tx:
+                return tx.entity_insert(entity, values)
+        finally:
+            store.close()
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(db_path: Path, *extra: str) -> LiveServer:
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("B24LOCAL_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "b24local",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            f"sqlite:///{db_path}",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    webhook = ""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if line.startswith("http://") or line.startswith("https://"):
+            webhook = line.strip()
+            break
+    base_url = f"http://127.0.0.1:{port}"
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    if not webhook or process.poll() is not None:
+        process.kill()
+        raise RuntimeError(f"server did not start (exit {process.poll()})")
+    return LiveServer(base_url=base_url, webhook_url=webhook, db_path=db_path, process=process)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = start_server(tmp_path_factory.mktemp("shared") / "b24local.db")
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
+    live = start_server(tmp_path / "b24local.db")
+    yield live
+    live.stop()
