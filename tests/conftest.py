@@ -77,13 +77,20 @@ class LiveServer:
         return SqliteStorage(self.db_url)
 
     # Fixture helpers that write straight to the database --------------------------------------
-    def add_user(self, name: str = "User", *, admin: bool = False, scopes: tuple[str, ...] = ("crm",)) -> str:
-        """A new user with a webhook; returns the webhook URL prefix."""
+    def add_user(
+        self,
+        name: str = "User",
+        *,
+        admin: bool = False,
+        scopes: tuple[str, ...] = ("crm",),
+        crm_access: bool = True,
+    ) -> str:
+        """A new user with a webhook; returns the webhook URL prefix (``.../rest/{id}/{code}/``)."""
         store = self.storage()
         try:
             code = new_code()
             with store.write() as tx:
-                user_id = tx.user_add(name, "", admin)
+                user_id = tx.user_add(name, "", admin, crm_access)
                 tx.webhook_add(user_id, hash_secret(code), scopes)
         finally:
             store.close()

@@ -73,6 +73,9 @@ def build_parser() -> Parser:
     user_create.add_argument("--name", required=True)
     user_create.add_argument("--last-name", default="")
     user_create.add_argument("--admin", action="store_true")
+    user_create.add_argument(
+        "--no-crm-access", action="store_true", help="the user may not read any CRM entity (no CRM role)"
+    )
     return parser
 
 
@@ -156,7 +159,7 @@ def user_create(args: argparse.Namespace) -> int:
     storage = open_storage(database_url(args.database))
     try:
         with storage.write() as tx:
-            user_id = tx.user_add(args.name, args.last_name, args.admin)
+            user_id = tx.user_add(args.name, args.last_name, args.admin, not args.no_crm_access)
     finally:
         storage.close()
     print(user_id)

@@ -14,6 +14,7 @@ class AuthContext:
     credential_kind: str
     credential_id: int
     app_id: int | None = None
+    crm_access: bool = True  # False: no CRM role at all (bindings E9)
 
     def has_scope(self, scope: str) -> bool:
         return scope == "basic" or scope in self.scopes

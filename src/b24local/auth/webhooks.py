@@ -42,4 +42,5 @@ def authenticate(tx: Transaction, user_id: int, code: str) -> AuthContext:
         scopes=match.scopes,
         credential_kind="webhook",
         credential_id=match.id,
+        crm_access=user.crm_access,
     )

@@ -36,6 +36,8 @@ class Permissions:
     def level(self, entity: EntityType, action: Action) -> Level:
         if self.ctx.is_admin:
             return Level.ALL
+        if not self.ctx.crm_access:
+            return Level.NONE
         return Level.OWN
 
     def can_read_any_crm(self) -> bool:

@@ -56,16 +56,16 @@ class SqliteTransaction:
     # Users and webhooks -------------------------------------------------------------------------
     def user_get(self, user_id: int) -> User | None:
         row = self.conn.execute(
-            "SELECT id, name, last_name, is_admin, active FROM b_user WHERE id = ?", (user_id,)
+            "SELECT id, name, last_name, is_admin, active, crm_access FROM b_user WHERE id = ?", (user_id,)
         ).fetchone()
         if row is None:
             return None
-        return User(row[0], row[1], row[2] or "", bool(row[3]), bool(row[4]))
+        return User(row[0], row[1], row[2] or "", bool(row[3]), bool(row[4]), bool(row[5]))
 
-    def user_add(self, name: str, last_name: str, is_admin: bool) -> int:
+    def user_add(self, name: str, last_name: str, is_admin: bool, crm_access: bool = True) -> int:
         cur = self.conn.execute(
-            "INSERT INTO b_user (name, last_name, is_admin, active) VALUES (?, ?, ?, 1)",
-            (name, last_name, int(is_admin)),
+            "INSERT INTO b_user (name, last_name, is_admin, active, crm_access) VALUES (?, ?, ?, 1, ?)",
+            (name, last_name, int(is_admin), int(crm_access)),
         )
         return int(cur.lastrowid or 0)
 

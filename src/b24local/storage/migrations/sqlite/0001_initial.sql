@@ -5,7 +5,9 @@ CREATE TABLE b_user (
     name TEXT NOT NULL,
     last_name TEXT NOT NULL DEFAULT '',
     is_admin INTEGER NOT NULL DEFAULT 0,
-    active INTEGER NOT NULL DEFAULT 1
+    active INTEGER NOT NULL DEFAULT 1,
+    -- 0: the user may not read any CRM entity (until CRM roles exist, the only non-default level).
+    crm_access INTEGER NOT NULL DEFAULT 1
 );
 
 -- The code itself is never stored: only its SHA-256, compared in constant time.
