@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import socket
 import sys
 from typing import NoReturn
@@ -135,8 +136,23 @@ def serve(args: argparse.Namespace) -> int:
         server_header=False,
     )
     server = uvicorn.Server(server_config)
-    server.run(sockets=[sock])
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal under the handlers
+    # that were in place before: make those end the process with status 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
+    try:
+        server.run(sockets=[sock])
+    except _Stopped:
+        pass
     return 0
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stopped
 
 
 def webhook_create(args: argparse.Namespace) -> int:
