@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ def b24local(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     return subprocess.run(
         [sys.executable, "-m", "b24local", *args],
         capture_output=True,
+        check=False,
         text=True,
         timeout=60,
         env={**os.environ, **(env or {})},
@@ -130,7 +132,8 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         (
             ("user", "create", "--name", "X", "--database", "sqlite:////nonexistent/dir/x.db"),
             1,
-            "b24local: error: cannot open database /nonexistent/dir/x.db: directory /nonexistent/dir does not exist",
+            "b24local: error: cannot open database /nonexistent/dir/x.db: "
+            "directory /nonexistent/dir does not exist",
         ),
         (
             ("user", "create", "--name", "X", "--database", "mysql://localhost/x"),

@@ -7,6 +7,7 @@ line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import socket
@@ -140,10 +141,8 @@ def serve(args: argparse.Namespace) -> int:
     # that were in place before: make those end the process with status 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stopped)
-    try:
+    with contextlib.suppress(_Stopped):
         server.run(sockets=[sock])
-    except _Stopped:
-        pass
     return 0
 
 
