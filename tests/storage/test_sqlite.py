@@ -1,0 +1,77 @@
+"""The SQLite backend: migrations, pragmas, and the invariants the schema itself enforces."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
+from b24local.crm.query import AllOf
+from b24local.storage.base import Binding
+from b24local.storage.sqlite import SqliteStorage, StorageError, path_from_url
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStorage:
+    return SqliteStorage(f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_url_forms() -> None:
+    assert path_from_url("sqlite:///b24local.db") == "b24local.db"
+    assert path_from_url("sqlite:////abs/dir/x.db") == "/abs/dir/x.db"
+    with pytest.raises(StorageError, match="names no file"):
+        path_from_url("sqlite:///")
+
+
+def test_pragmas_and_schema_version(store: SqliteStorage) -> None:
+    conn = store.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert conn.execute("PRAGMA synchronous").fetchone() == (
+        1,
+    )  # NORMAL: durable across process crashes in WAL
+    assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+
+
+def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    SqliteStorage(url).close()
+    again = SqliteStorage(url)
+    assert again.conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+    again.close()
+
+
+def test_a_failed_write_leaves_nothing(store: SqliteStorage) -> None:
+    with pytest.raises(RuntimeError), store.write() as tx:
+        tx.entity_insert(LEAD, {"title": "gone"})
+        raise RuntimeError("boom")
+    with store.read() as tx:
+        assert tx.entity_count(LEAD, AllOf(())) == 0
+
+
+def test_schema_refuses_two_primaries_and_dangling_contacts(store: SqliteStorage) -> None:
+    with store.write() as tx:
+        lead = tx.entity_insert(LEAD, {"title": "L"})
+        first = tx.entity_insert(CONTACT, {"name": "A"})
+        second = tx.entity_insert(CONTACT, {"name": "B"})
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(first, 10, True))
+    with pytest.raises(sqlite3.IntegrityError), store.write() as tx:
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(second, 20, True))
+    with pytest.raises(sqlite3.IntegrityError), store.write() as tx:
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(9999, 20, False))
+    with pytest.raises(sqlite3.IntegrityError), store.write() as tx:
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(first, 30, False))  # bound once at most
+    with store.read() as tx:
+        assert tx.bindings_get(LEAD_CONTACT, lead) == [Binding(first, 10, True)]
+
+
+def test_deleting_rows_cascades_to_bindings(store: SqliteStorage) -> None:
+    with store.write() as tx:
+        lead = tx.entity_insert(LEAD, {"title": "L"})
+        contact = tx.entity_insert(CONTACT, {"name": "A"})
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(contact, 10, True))
+        tx.entity_delete(LEAD, lead)
+        assert tx.bindings_get(LEAD_CONTACT, lead) == []
+        assert tx.owners_of(LEAD_CONTACT, contact) == []
