@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from b24local.crm.entities import BindingKind
 from b24local.storage.base import Binding, Transaction
 
+SORT_MAX = 2**63 - 1  # the largest SORT the storage holds (a PHP int cast saturates there too)
+
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
@@ -62,7 +64,8 @@ class BindingEngine:
         if any(b.bound_id == bound_id for b in current):
             return False
         if sort is None:
-            sort = max((b.sort for b in current), default=0) + 10
+            # Saturate like the stored column (SQLite INTEGER): max + 10 must not overflow into a 500.
+            sort = min(max((b.sort for b in current), default=0) + 10, SORT_MAX)
         has_primary = any(b.is_primary for b in current)
         becomes_primary = primary or not has_primary
         if becomes_primary and has_primary:
