@@ -34,7 +34,7 @@ LEAD_FIELDS: tuple[Field, ...] = (
     Field("ADDRESS_COUNTRY_CODE", "string", "Country Code"),
     Field("ADDRESS_LOC_ADDR_ID", "integer", "Location Address ID"),
     Field("CURRENCY_ID", "crm_currency", "Currency"),
-    Field("OPPORTUNITY", "double", "Amount"),
+    Field("OPPORTUNITY", "double", "Amount", default=0.0),  # a portal prints "0.00" when unset
     Field("IS_MANUAL_OPPORTUNITY", "char", "IS_MANUAL_OPPORTUNITY", default="N"),
     Field("OPENED", "char", "Available to All", default="Y"),
     Field("COMMENTS", "string", "Comments"),

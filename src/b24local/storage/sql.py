@@ -48,10 +48,15 @@ class SqlCompiler:
 
     def _multifield(self, cond: Cond, term: MultifieldValue) -> str:
         table = self.entity.table
+        if cond.op in ("in", "not_in") and not list(cond.value):
+            return "1=0" if cond.op == "in" else "1=1"
+        # Bind the subquery's own parameters first: they come before the test in the SQL text.
+        head = (
+            f"EXISTS (SELECT 1 FROM crm_multifield m WHERE m.entity_type = {self._param(self.entity.name)} "
+            f"AND m.element_id = {table}.id AND m.type_id = {self._param(term.type_id)} AND "
+        )
         if cond.op in ("in", "not_in"):
             values = list(cond.value)
-            if not values:
-                return "1=0" if cond.op == "in" else "1=1"
             test = f"m.value IN ({', '.join(self._param(v) for v in values)})"
         elif cond.op in ("contains", "not_contains"):
             test = f"m.value LIKE {self._param(_like_contains(cond.value))} ESCAPE '\\'"
@@ -62,10 +67,7 @@ class SqlCompiler:
         else:
             test = f"m.value = {self._param(cond.value)}"
         negate = cond.op in ("ne", "not_in", "not_contains", "not_like", "is_null")
-        sub = (
-            f"EXISTS (SELECT 1 FROM crm_multifield m WHERE m.entity_type = {self._param(self.entity.name)} "
-            f"AND m.element_id = {table}.id AND m.type_id = {self._param(term.type_id)} AND {test})"
-        )
+        sub = f"{head}{test})"
         return f"NOT {sub}" if negate else sub
 
     def condition(self, cond: Condition) -> str:

@@ -1,0 +1,799 @@
+"""The CRM entity service: leads and contacts as REST input, as stored rows and as REST output.
+
+No HTTP here: methods hand in the decoded parameters, the transaction and the caller's permissions.
+This module converts input fields to column values (PHP casts, dates), formats rows as a portal prints
+them (contract crud.md C4), writes multifields (C5), keeps the lead's contact bindings through the
+binding engine (lead-contact-bindings.md L1–L4, I4) and translates `filter`/`order`/`select` into a
+storage-neutral :class:`~b24local.crm.query.Query` with paging (M4, protocol.md Q1–Q3).
+
+Everything is driven by the field definitions (:mod:`b24local.crm.entity_fields`): a field's
+``storage`` and ``type`` decide how it is read, written, filtered and printed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from b24local.crm.bindings import BindingEngine, Wanted
+from b24local.crm.entities import BindingKind, EntityType, bindings_bound_to, bindings_owned_by
+from b24local.crm.fields import Field
+from b24local.crm.permissions import Action, Level, Permissions
+from b24local.crm.query import (
+    AllOf,
+    AnyOf,
+    Column,
+    Cond,
+    Condition,
+    MultifieldValue,
+    Op,
+    PrimaryBound,
+    Query,
+    Term,
+)
+from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_float, php_int
+from b24local.protocol.envelope import ListPage, iso_local
+from b24local.protocol.errors import ApiError, bad_request
+from b24local.storage.base import MultifieldRow, Row, Transaction
+
+PAGE_SIZE = 50
+
+#: Field types holding the id of another record: 0 or less means "none" and is stored as NULL.
+REFERENCE_TYPES = frozenset({"user", "crm_company", "crm_contact", "crm_lead"})
+#: Field types kept as text; an empty filter value on them also matches ''.
+TEXT_TYPES = frozenset({"string", "char", "crm_status", "crm_currency", "date"})
+
+#: Entities whose add/update needs one of these fields non-empty (crud.md C2).
+ONE_OF_REQUIRED: dict[str, tuple[str, ...]] = {"contact": ("NAME", "LAST_NAME")}
+#: The portal's wording is not documented; see the report in docs/deviations.md.
+ONE_OF_REQUIRED_TEXT = "Required fields are not filled: NAME or LAST_NAME."
+
+#: Lead stages with a final semantic (C1): everything else is "P" (in progress).
+STATUS_SEMANTICS: dict[str, str] = {"CONVERTED": "S", "JUNK": "F"}
+
+DEFAULT_VALUE_TYPE = "WORK"
+
+#: Filter key prefixes, longest first (M4).
+FILTER_PREFIXES: tuple[tuple[str, Op], ...] = (
+    ("!=%", "not_like"),
+    ("!%=", "not_like"),
+    ("!@", "not_in"),
+    ("!=", "ne"),
+    ("!%", "not_contains"),
+    ("=%", "like"),
+    ("%=", "like"),
+    (">=", "ge"),
+    ("<=", "le"),
+    ("!", "ne"),
+    ("@", "in"),
+    ("%", "contains"),
+    ("=", "eq"),
+    (">", "gt"),
+    ("<", "lt"),
+)
+NEGATED_OPS = frozenset({"ne", "not_in", "not_contains", "not_like"})
+PATTERN_OPS = frozenset({"contains", "not_contains", "like", "not_like"})
+ORDERING_OPS = frozenset({"gt", "ge", "lt", "le"})
+
+
+class InvalidValue(ValueError):
+    """A value that cannot be converted to its field's type; the message completes a sentence."""
+
+
+# Value conversion --------------------------------------------------------------------------------
+
+
+_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def _show(value: Any) -> str:
+    return f"'{value[:60]}'" if isinstance(value, str) else repr(value)[:60]
+
+
+def parse_datetime(value: Any) -> datetime:
+    """``2024-05-23``, ``2024-05-23T18:18:25+02:00``, ``2024-05-23 18:18:25``, ``23.05.2024 18:18``…
+
+    A value without a zone is in the server's local time; a date alone is its midnight.
+    """
+    if not isinstance(value, str):
+        raise InvalidValue(f"{_show(value)} is not a date")
+    text = value.strip()
+    dmy = _DMY.match(text)
+    try:
+        if dmy:
+            day, month, year, hour, minute, second = (int(g) if g else 0 for g in dmy.groups())
+            return datetime(year, month, day, hour, minute, second)
+        if text.endswith(("z", "Z")):
+            text = text[:-1] + "+00:00"
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(f"{_show(value)} is not a date") from None
+
+
+def parse_date(value: Any) -> str:
+    """A date as stored: ``YYYY-MM-DD`` (the date as written, whatever the zone of a datetime)."""
+    return parse_datetime(value).date().isoformat()
+
+
+def parse_timestamp(value: Any) -> int:
+    """A datetime as stored: Unix seconds."""
+    moment = parse_datetime(value)
+    try:
+        return int(moment.timestamp())
+    except (OverflowError, OSError, ValueError):
+        raise InvalidValue(f"{_show(value)} is out of range") from None
+
+
+def _php_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    raise InvalidValue(f"{_show(value)} is not a string")
+
+
+_YES = frozenset({"Y", "y", "1", "true", "TRUE", "True"})
+_NO = frozenset({"N", "n", "0", "false", "FALSE", "False", ""})
+
+
+def _char(value: Any) -> str:
+    if value is True or (isinstance(value, int) and not isinstance(value, bool) and value == 1):
+        return "Y"
+    if value is False or (isinstance(value, int) and not isinstance(value, bool) and value == 0):
+        return "N"
+    if isinstance(value, str) and value in _YES:
+        return "Y"
+    if isinstance(value, str) and value in _NO:
+        return "N"
+    raise InvalidValue(f"{_show(value)} is neither Y nor N")
+
+
+def _double(value: Any) -> float:
+    if isinstance(value, str):  # "15 000,50" as a portal accepts it
+        value = value.replace(" ", "").replace(",", ".")
+    elif not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise InvalidValue(f"{_show(value)} is not a number")
+    number = php_float(value)
+    if not math.isfinite(number):
+        raise InvalidValue(f"{_show(value)} is not a finite number")
+    return number
+
+
+def to_column(fld: Field, value: Any) -> Any:
+    """An input value as its column stores it; None clears. Raises :class:`InvalidValue`."""
+    if value is None:
+        return None
+    kind = fld.type
+    if isinstance(value, (list, dict)):
+        raise InvalidValue("an array is not allowed here")
+    if kind in REFERENCE_TYPES:
+        number = php_int(value)
+        return number if number > 0 else None
+    if kind == "integer":
+        return None if value == "" else php_int(value)
+    if kind == "double":
+        return None if value == "" else _double(value)
+    if kind == "char":
+        return _char(value)
+    if kind == "date":
+        return None if value == "" else parse_date(value)
+    if kind == "datetime":
+        return None if value == "" else parse_timestamp(value)
+    return _php_string(value)
+
+
+def to_output(fld: Field, value: Any) -> Any:
+    """A stored value as a portal prints it (C4): ids and numbers as strings, dates ISO 8601."""
+    kind = fld.type
+    if kind in ("date", "datetime"):
+        if value is None or value == "":
+            return None  # contract C4: empty values are null (a portal's crm.lead.get example shows "")
+        try:
+            if kind == "datetime":
+                return iso_local(float(value))
+            return datetime.fromisoformat(str(value)[:10]).astimezone().isoformat(timespec="seconds")
+        except (ValueError, OverflowError, OSError):
+            return str(value)
+    if value is None:
+        return None
+    if kind == "integer" or kind in REFERENCE_TYPES:
+        return str(value)
+    if kind == "double":
+        try:
+            return f"{float(value):.2f}"
+        except (TypeError, ValueError):
+            return str(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _filter_value(fld: Field, value: Any) -> Any:
+    """A filter value coerced to the field's stored type (raises :class:`InvalidValue`)."""
+    kind = fld.type
+    if fld.storage == "multifield":
+        return _php_string(value)
+    if kind == "integer" or kind in REFERENCE_TYPES:
+        return php_int(value)
+    if kind == "double":
+        return _double(value)
+    if kind == "date":
+        return parse_date(value)
+    if kind == "datetime":
+        return parse_timestamp(value)
+    if kind == "char" and isinstance(value, bool):
+        return "Y" if value else "N"
+    return _php_string(value)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value in ("", [], {})
+
+
+# Shapes of input and output -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """Which fields a formatted row carries: plain fields in definition order, then multifields."""
+
+    fields: tuple[Field, ...]
+    multifields: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class BindingInput:
+    """What add/update asked of one binding kind: the plural field (CONTACT_IDS) or the single one."""
+
+    ids: list[int] | None = None  # CONTACT_IDS, deduplicated, zeros dropped
+    single: int | None = None  # CONTACT_ID (0: clear)
+
+
+@dataclass(slots=True)
+class Input:
+    columns: Row = field(default_factory=dict)
+    multifields: dict[str, list[Any]] = field(default_factory=dict)
+    bindings: dict[str, BindingInput] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MultifieldPlan:
+    inserts: list[tuple[str, str, str]] = field(default_factory=list)  # type_id, value_type, value
+    updates: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → value_type, value
+    deletes: list[int] = field(default_factory=list)
+    final: list[tuple[str, str, str]] = field(default_factory=list)  # what the element has afterwards
+
+
+def _bad_field(name: str, reason: str) -> ApiError:
+    return bad_request(f"Field '{name}' is not valid: {reason}.")
+
+
+def _id_list(name: str, value: Any) -> list[int]:
+    """CONTACT_IDS: bare ids in order; duplicates collapse, zeros and empties are ignored (L2)."""
+    if value == "":
+        return []
+    items = as_php_array(value)
+    if items is None:
+        raise _bad_field(name, "it must be an array of IDs")
+    out: list[int] = []
+    for index, item in enumerate(items):
+        number = _one_id(name, item, f"item #{index}")
+        if number > 0 and number not in out:
+            out.append(number)
+    return out
+
+
+def _one_id(name: str, value: Any, what: str = "the value") -> int:
+    if value is None or value == "":
+        return 0
+    if not is_numeric_id(value):
+        raise _bad_field(name, f"{what} is not an ID")
+    return php_int(value)
+
+
+def _mf_text(type_id: str, index: int, key: str, value: Any) -> str:
+    try:
+        return _php_string(value)
+    except InvalidValue:
+        raise _bad_field(type_id, f"item #{index} has an invalid {key}") from None
+
+
+def _is_yes(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.upper() == "Y")
+
+
+# The service --------------------------------------------------------------------------------------
+
+
+class Records:
+    """add/get/update/delete/list/fields for one entity type (lead, contact)."""
+
+    def __init__(self, entity: EntityType) -> None:
+        self.entity = entity
+        by_name = entity.by_name
+        self._owned = bindings_owned_by(entity)
+        self._bound = bindings_bound_to(entity)
+        self._engines = {k.name: BindingEngine(k) for k in (*self._owned, *self._bound)}
+        # The owner's computed field (the lead's CONTACT_ID) and its write-only plural (CONTACT_IDS).
+        self._single = {k.owner_field: k for k in self._owned if k.owner_field in by_name}
+        self._plural = {
+            k.owner_field + "S": k
+            for k in self._owned
+            if by_name.get(k.owner_field + "S") is not None
+            and by_name[k.owner_field + "S"].storage == "write_only"
+        }
+        plain = tuple(f for f in entity.fields if f.storage in ("column", "computed"))
+        self._multifields = tuple(f.name for f in entity.fields if f.storage == "multifield")
+        self.star = Shape(plain, ())
+        self.full = Shape(plain, self._multifields)
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    def has(self, name: str) -> bool:
+        fld = self.entity.by_name.get(name)
+        return fld is not None and fld.storage == "column"
+
+    def _set(self, row: Row, name: str, value: Any) -> None:
+        """Set a column by field name if this entity has it."""
+        if self.has(name):
+            row[name.lower()] = value
+
+    def _check_level(self, perms: Permissions, action: Action) -> None:
+        if perms.level(self.entity, action) == Level.NONE:
+            raise bad_request("Access denied.")
+
+    def _id(self, params: dict[str, Any]) -> int:
+        entity_id = id_param(params)
+        if entity_id <= 0:
+            raise bad_request("ID is not defined or invalid.")
+        return entity_id
+
+    def _existing(self, tx: Transaction, perms: Permissions, action: Action, entity_id: int) -> Row:
+        """The row, permission first: only a caller at level "all" learns that an id does not exist."""
+        row = tx.entity_get(self.entity, entity_id)
+        if not perms.can(self.entity, action, row):
+            raise bad_request("Access denied.")
+        if row is None:
+            raise bad_request("Not found.")
+        return row
+
+    @staticmethod
+    def _fields_param(params: dict[str, Any]) -> dict[Any, Any]:
+        fields = param(params, "fields")
+        if isinstance(fields, list):
+            fields = dict(enumerate(fields))
+        if not isinstance(fields, dict):
+            raise bad_request("Parameter 'fields' must be array.")
+        extra = param(params, "params")
+        if extra is not None and not isinstance(extra, (dict, list)):
+            raise bad_request("Parameter 'params' must be array.")
+        return fields
+
+    # Input -------------------------------------------------------------------------------------
+
+    def read_input(self, fields: dict[Any, Any], adding: bool) -> Input:
+        """Split `fields` into column values, multifield items and binding requests (M1).
+
+        Unknown and read-only fields are ignored; a value that cannot be converted is refused.
+        """
+        out = Input()
+        for name, value in fields.items():
+            fld = self.entity.by_name.get(name) if isinstance(name, str) else None
+            if fld is None or fld.is_read_only:
+                continue
+            if fld.storage == "column":
+                self._read_column(out, fld, value, adding)
+            elif fld.storage == "multifield":
+                if _is_empty(value):
+                    continue
+                items = as_php_array(value)
+                if items is None:
+                    raise _bad_field(fld.name, "it must be an array of objects")
+                out.multifields[fld.name] = items
+            elif fld.name in self._plural:
+                if value is not None:
+                    kind = self._plural[fld.name]
+                    out.bindings.setdefault(kind.name, BindingInput()).ids = _id_list(fld.name, value)
+            elif fld.name in self._single:
+                kind = self._single[fld.name]
+                out.bindings.setdefault(kind.name, BindingInput()).single = _one_id(fld.name, value)
+        return out
+
+    def _read_column(self, out: Input, fld: Field, value: Any, adding: bool) -> None:
+        if fld.default is not None and (value is None or value == ""):
+            if adding:
+                out.columns[fld.column] = fld.default
+            return  # on update an empty value leaves a defaulted field as it is
+        try:
+            converted = to_column(fld, value)
+        except InvalidValue as error:
+            raise _bad_field(fld.name, str(error)) from None
+        if fld.name == "ASSIGNED_BY_ID" and converted is None:
+            return  # 0 or empty: the caller on add, no change on update
+        out.columns[fld.column] = converted
+
+    def _check_required(self, row: Row) -> None:
+        names = ONE_OF_REQUIRED.get(self.entity.name)
+        if names and not any(str(row.get(n.lower()) or "").strip() for n in names):
+            raise bad_request(ONE_OF_REQUIRED_TEXT)
+
+    def _status_changes(self, row: Row, changes: Row, now: int, user_id: int) -> None:
+        """STATUS_SEMANTIC_ID follows STATUS_ID; moving the stage stamps MOVED_* and DATE_CLOSED."""
+        if not self.has("STATUS_ID") or "status_id" not in changes:
+            return
+        if changes["status_id"] == row.get("status_id") and row.get("status_semantic_id"):
+            return
+        semantic = STATUS_SEMANTICS.get(str(changes["status_id"] or ""), "P")
+        self._set(changes, "STATUS_SEMANTIC_ID", semantic)
+        self._set(changes, "MOVED_BY_ID", user_id)
+        self._set(changes, "MOVED_TIME", now)
+        if semantic == "P":
+            self._set(changes, "DATE_CLOSED", None)
+        elif row.get("status_semantic_id") in (None, "", "P"):
+            self._set(changes, "DATE_CLOSED", now)
+
+    # Multifields ---------------------------------------------------------------------------------
+
+    def plan_multifields(
+        self, given: dict[str, list[Any]], existing: Sequence[MultifieldRow], adding: bool
+    ) -> MultifieldPlan:
+        """C5: no ID → add; ID + VALUE → overwrite; ID + DELETE "Y" or VALUE "" → delete; rest kept.
+
+        On add, IDs are ignored (items copied from another element are added as new). On update an ID
+        must name an entry of this element and this type.
+        """
+        plan = MultifieldPlan()
+        state = {m.id: (m.type_id, m.value_type, m.value) for m in existing}
+        for type_id, items in given.items():
+            for index, item in enumerate(items):
+                if not isinstance(item, dict):
+                    raise _bad_field(type_id, f"item #{index} is not an object")
+                item_id = 0 if adding else php_int(item.get("ID"))
+                value = item.get("VALUE")
+                value = None if value is None else _mf_text(type_id, index, "VALUE", value)
+                value_type = item.get("VALUE_TYPE")
+                value_type = (
+                    None
+                    if value_type is None or value_type == ""
+                    else _mf_text(type_id, index, "VALUE_TYPE", value_type)
+                )
+                delete = _is_yes(item.get("DELETE"))
+                if item_id <= 0:
+                    if not delete and value:
+                        plan.inserts.append((type_id, value_type or DEFAULT_VALUE_TYPE, value))
+                    continue
+                old = state.get(item_id)
+                if old is None or old[0] != type_id:
+                    raise ApiError(400, "NOT_FOUND", f"{type_id} value #{item_id} not found.")
+                if delete or value == "":
+                    plan.deletes.append(item_id)
+                    plan.updates.pop(item_id, None)
+                    del state[item_id]
+                    continue
+                new = (type_id, value_type or old[1], old[2] if value is None else value)
+                if new != old:
+                    plan.updates[item_id] = (new[1], new[2])
+                    state[item_id] = new
+        plan.final = [*state.values(), *plan.inserts]
+        return plan
+
+    def _flags(self, final: Iterable[tuple[str, str, str]], row: Row) -> None:
+        final = list(final)
+        yes_no = {True: "Y", False: "N"}
+        self._set(row, "HAS_PHONE", yes_no[any(t == "PHONE" for t, _, _ in final)])
+        self._set(row, "HAS_EMAIL", yes_no[any(t == "EMAIL" for t, _, _ in final)])
+        has_imol = any(t == "IM" and v.startswith("imol|") for t, _, v in final)
+        self._set(row, "HAS_IMOL", yes_no[has_imol])
+
+    def _apply_multifields(self, tx: Transaction, element_id: int, plan: MultifieldPlan) -> None:
+        for row_id in plan.deletes:
+            tx.multifield_delete(row_id)
+        for row_id, (value_type, value) in plan.updates.items():
+            tx.multifield_update(row_id, value_type, value)
+        for type_id, value_type, value in plan.inserts:
+            tx.multifield_insert(self.entity, element_id, type_id, value_type, value)
+
+    # Bindings ------------------------------------------------------------------------------------
+
+    def _binding_targets(
+        self, tx: Transaction, perms: Permissions, wanted: dict[str, BindingInput], owner_id: int | None
+    ) -> dict[str, tuple[list[int], list[int] | None]]:
+        """Per binding kind: (bound ids now, bound ids wanted or None for no change) — L2, L3, E10, E11."""
+        out: dict[str, tuple[list[int], list[int] | None]] = {}
+        for kind in self._owned:
+            request = wanted.get(kind.name)
+            current = (
+                [] if owner_id is None else [b.bound_id for b in self._engines[kind.name].get(tx, owner_id)]
+            )
+            target: list[int] | None = None
+            if request is not None and request.ids is not None:
+                target = request.ids
+            elif request is not None and request.single is not None:
+                if request.single <= 0:
+                    target = [] if current else None
+                elif request.single not in current:
+                    target = [request.single]
+            if target:
+                self._check_bound(tx, perms, kind, target)
+            out[kind.name] = (current, target)
+        return out
+
+    @staticmethod
+    def _check_bound(tx: Transaction, perms: Permissions, kind: BindingKind, ids: list[int]) -> None:
+        rows = tx.access_rows(kind.bound, ids)
+        for bound_id in ids:
+            row = rows.get(bound_id)
+            if row is None:
+                raise ApiError(400, "NOT_FOUND", f"{kind.bound.title} #{bound_id} not found.")
+            if not perms.can(kind.bound, "read", row):
+                raise bad_request(f"[{kind.bound.title} #{bound_id}] Access denied.")
+
+    def _return_customer(self, row: Row, bindings: dict[str, tuple[list[int], list[int] | None]]) -> str:
+        bound = any(target if target is not None else current for current, target in bindings.values())
+        company = row.get("company_id")
+        return "Y" if bound or (isinstance(company, int) and company > 0) else "N"
+
+    def _apply_bindings(
+        self, tx: Transaction, owner_id: int, bindings: dict[str, tuple[list[int], list[int] | None]]
+    ) -> None:
+        for kind_name, (_, target) in bindings.items():
+            if target is not None:
+                wanted = [Wanted(bound_id, None, False) for bound_id in target]
+                self._engines[kind_name].replace(tx, owner_id, wanted)
+
+    # Methods -------------------------------------------------------------------------------------
+
+    def fields(self, perms: Permissions) -> dict[str, Any]:
+        """C3: every field as `crm.*.fields` prints it, in definition order."""
+        self._check_level(perms, "read")
+        return {f.name: f.describe() for f in self.entity.fields}
+
+    def add(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> int:
+        self._check_level(perms, "add")
+        fields = self._fields_param(params)
+        data = self.read_input(fields, adding=True)
+        user_id, now = perms.ctx.user_id, int(time.time())
+        row: Row = {}
+        for fld in self.entity.columns:
+            if fld.default is not None and not fld.is_read_only:
+                row[fld.column] = fld.default
+        row.update(data.columns)
+        if row.get("assigned_by_id") is None:
+            row["assigned_by_id"] = user_id
+        for name, value in (
+            ("CREATED_BY_ID", user_id),
+            ("MODIFY_BY_ID", user_id),
+            ("DATE_CREATE", now),
+            ("DATE_MODIFY", now),
+            ("LAST_ACTIVITY_BY", user_id),
+            ("LAST_ACTIVITY_TIME", now),
+        ):
+            self._set(row, name, value)
+        self._status_changes({}, row, now, user_id)
+        plan = self.plan_multifields(data.multifields, (), adding=True)
+        self._flags(plan.final, row)
+        if not perms.can(self.entity, "add", row):
+            raise bad_request("Access denied.")
+        self._check_required(row)
+        bindings = self._binding_targets(tx, perms, data.bindings, None)
+        if self._owned:
+            self._set(row, "IS_RETURN_CUSTOMER", self._return_customer(row, bindings))
+        new_id = tx.entity_insert(self.entity, row)
+        self._apply_multifields(tx, new_id, plan)
+        self._apply_bindings(tx, new_id, bindings)
+        return new_id
+
+    def get(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> dict[str, Any]:
+        self._check_level(perms, "read")
+        entity_id = self._id(params)
+        row = self._existing(tx, perms, "read", entity_id)
+        return self._format_page([row], self.full, tx)[0]
+
+    def update(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> bool:
+        self._check_level(perms, "update")
+        entity_id = self._id(params)
+        fields = self._fields_param(params)
+        row = self._existing(tx, perms, "update", entity_id)
+        data = self.read_input(fields, adding=False)
+        user_id, now = perms.ctx.user_id, int(time.time())
+        changes = dict(data.columns)
+        self._set(changes, "MODIFY_BY_ID", user_id)
+        self._set(changes, "DATE_MODIFY", now)
+        self._status_changes(row, changes, now, user_id)
+        merged = {**row, **changes}
+        names = ONE_OF_REQUIRED.get(self.entity.name, ())
+        if any(n.lower() in changes for n in names):
+            self._check_required(merged)
+        plan = MultifieldPlan()
+        if data.multifields:
+            existing = tx.multifields_of(self.entity, [entity_id]).get(entity_id, [])
+            plan = self.plan_multifields(data.multifields, existing, adding=False)
+            self._flags(plan.final, changes)
+        bindings: dict[str, tuple[list[int], list[int] | None]] = {}
+        if self._owned and (data.bindings or "company_id" in changes):
+            bindings = self._binding_targets(tx, perms, data.bindings, entity_id)
+            self._set(changes, "IS_RETURN_CUSTOMER", self._return_customer(merged, bindings))
+        tx.entity_update(self.entity, entity_id, changes)
+        self._apply_multifields(tx, entity_id, plan)
+        self._apply_bindings(tx, entity_id, bindings)
+        return True
+
+    def delete(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> bool:
+        """M3: a lead's bindings go with it; a deleted contact is unbound everywhere (I4)."""
+        self._check_level(perms, "delete")
+        entity_id = self._id(params)
+        self._existing(tx, perms, "delete", entity_id)
+        for kind in self._owned:
+            self._engines[kind.name].clear(tx, entity_id)
+        for kind in self._bound:
+            self._engines[kind.name].bound_deleted(tx, entity_id)
+        tx.entity_delete(self.entity, entity_id)
+        return True
+
+    def page(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> ListPage:
+        """M4 with paging Q1–Q3: one SELECT for the page, one count(*) only when it is needed."""
+        self._check_level(perms, "read")
+        filters = self._array_param(params, "filter")
+        order = self._array_param(params, "order")
+        shape = self.select(param(params, "select"))
+        where = AllOf((perms.read_scope(self.entity), *self.conditions(filters)))
+        start = php_int(param(params, "start"))
+        query = Query(where=where, order=self.order(order), offset=max(start, 0), limit=PAGE_SIZE)
+        rows = tx.entity_select(self.entity, query)
+        items = self._format_page(rows, shape, tx)
+        if start < 0:  # Q2: no counting
+            return ListPage(items, 0)
+        if len(rows) < PAGE_SIZE and (rows or start == 0):
+            total = start + len(rows)
+        else:
+            total = tx.entity_count(self.entity, where)
+        return ListPage(items, total, start + PAGE_SIZE if start + len(rows) < total else None)
+
+    @staticmethod
+    def _array_param(params: dict[str, Any], name: str) -> dict[Any, Any]:
+        value = param(params, name)
+        if value is None or value == "":
+            return {}
+        if isinstance(value, list):
+            return dict(enumerate(value))
+        if not isinstance(value, dict):
+            raise bad_request(f"Parameter '{name}' must be array.")
+        return value
+
+    # Output --------------------------------------------------------------------------------------
+
+    def _format_page(self, rows: list[Row], shape: Shape, tx: Transaction) -> list[dict[str, Any]]:
+        """Rows as a portal prints them; multifields and primaries for the whole page in one query each."""
+        ids = [row["id"] for row in rows]
+        multifields = tx.multifields_of(self.entity, ids) if shape.multifields and ids else {}
+        primaries: dict[str, dict[int, int]] = {}
+        for fld in shape.fields:
+            kind = self._single.get(fld.name)
+            if kind is not None and ids:
+                primaries[fld.name] = self._engines[kind.name].primary_of(tx, ids)
+        return [self.format_row(row, shape, multifields.get(row["id"], []), primaries) for row in rows]
+
+    def format_row(
+        self,
+        row: Row,
+        shape: Shape,
+        multifields: Sequence[MultifieldRow] = (),
+        primaries: dict[str, dict[int, int]] | None = None,
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for fld in shape.fields:
+            if fld.storage == "column":
+                out[fld.name] = to_output(fld, row.get(fld.column))
+            else:  # computed: the primary binding's bound id (L1, I2), or nothing yet (COMPANY_ID)
+                primary = (primaries or {}).get(fld.name, {}).get(row["id"])
+                out[fld.name] = None if primary is None else str(primary)
+        grouped: dict[str, list[dict[str, str]]] = {}
+        for entry in multifields:
+            if entry.type_id in shape.multifields:
+                grouped.setdefault(entry.type_id, []).append(
+                    {
+                        "ID": str(entry.id),
+                        "VALUE_TYPE": entry.value_type,
+                        "VALUE": entry.value,
+                        "TYPE_ID": entry.type_id,
+                    }
+                )
+        for type_id in shape.multifields:
+            if grouped.get(type_id):
+                out[type_id] = grouped[type_id]
+        return out
+
+    # Lists: select, filter, order ----------------------------------------------------------------
+
+    def select(self, raw: Any) -> Shape:
+        """Default and "*": every field but multifields; multifields by name; unknown names ignored."""
+        if raw is None or raw == "":
+            return self.star
+        names = as_php_array(raw)
+        if names is None:
+            names = [raw]
+        wanted = {n.strip().upper() for n in names if isinstance(n, str)}
+        if not wanted or "*" in wanted:
+            plain = self.star.fields
+        else:
+            plain = tuple(f for f in self.star.fields if f.name in wanted or f.name == "ID")
+        multifields = tuple(name for name in self._multifields if name in wanted)
+        return Shape(plain, multifields)
+
+    def _term(self, fld: Field) -> Term | None:
+        if fld.storage == "column":
+            return Column(fld.column)
+        if fld.storage == "multifield":
+            return MultifieldValue(fld.name)
+        kind = self._single.get(fld.name)
+        return PrimaryBound(kind.name) if kind is not None else None
+
+    def conditions(self, filters: dict[Any, Any]) -> list[Condition]:
+        """`filter` as conditions; unknown fields are ignored, values coerced to the field type."""
+        out: list[Condition] = []
+        for key, value in filters.items():
+            if not isinstance(key, str):
+                continue
+            op: Op = "eq"
+            name = key.strip()
+            for prefix, prefix_op in FILTER_PREFIXES:
+                if name.startswith(prefix):
+                    op, name = prefix_op, name[len(prefix) :]
+                    break
+            fld = self.entity.by_name.get(name.strip().upper())
+            term = self._term(fld) if fld is not None else None
+            if fld is None or term is None:
+                continue
+            try:
+                cond = self._condition(fld, term, op, value)
+            except InvalidValue as error:
+                raise bad_request(f"Filter field '{key}' is not valid: {error}.") from None
+            if cond is not None:
+                out.append(cond)
+        return out
+
+    def _condition(self, fld: Field, term: Term, op: Op, value: Any) -> Condition | None:
+        multifield = fld.storage == "multifield"
+        textual = multifield or fld.type in TEXT_TYPES
+        if op in ("in", "not_in") or isinstance(value, (list, dict)):
+            values = as_php_array(value)
+            if values is None:
+                values = [value]
+            if op in ("eq", "ne", "in", "not_in"):
+                set_op: Op = "not_in" if op in ("ne", "not_in") else "in"
+                return Cond(term, set_op, tuple(_filter_value(fld, v) for v in values if not _is_empty(v)))
+            parts = tuple(c for v in values if (c := self._condition(fld, term, op, v)) is not None)
+            return AllOf(parts) if op in NEGATED_OPS else AnyOf(parts)
+        if _is_empty(value):
+            if op == "eq":
+                return Cond(term, "is_null", "text" if textual else None)
+            if op == "ne":
+                return Cond(term, "not_null", "text" if textual else None)
+            return None
+        if op in PATTERN_OPS:
+            return Cond(term, op, _php_string(value))
+        if multifield and op in ORDERING_OPS:
+            return None
+        return Cond(term, op, _filter_value(fld, value))
+
+    def order(self, raw: dict[Any, Any]) -> list[tuple[Term, bool]]:
+        """`order` {FIELD: ASC|DESC}, case-insensitive; unknown or unsortable fields ignored."""
+        out: list[tuple[Term, bool]] = []
+        for key, direction in raw.items():
+            if not isinstance(key, str):
+                continue
+            fld = self.entity.by_name.get(key.strip().upper())
+            if fld is None or fld.storage == "multifield":
+                continue
+            term = self._term(fld)
+            if term is not None and all(term != t for t, _ in out):
+                descending = isinstance(direction, str) and direction.strip().upper() == "DESC"
+                out.append((term, descending))
+        return out
