@@ -21,8 +21,12 @@ def parse_rest_path(path: str) -> Address | None:
     segments = segments[1:]
     user: int | None = None
     code: str | None = None
-    if len(segments) >= 2 and segments[0].isdigit():
-        user, code = int(segments[0]), segments[1]
+    if len(segments) >= 2 and segments[0].isascii() and segments[0].isdigit():
+        # Clamped to the 64-bit range the database holds (no such user: 401, not a fault); the length
+        # check keeps int() below Python's limit on digits.
+        digits = segments[0].lstrip("0") or "0"
+        user = min(int(digits), 2**63 - 1) if len(digits) <= 19 else 2**63 - 1
+        code = segments[1]
         segments = segments[2:]
     method = ".".join(segments) if len(segments) > 1 else (segments[0] if segments else "")
     method = method.lower()

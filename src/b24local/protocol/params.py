@@ -8,6 +8,7 @@ order and ``dict`` (with ``str`` keys) otherwise.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -22,26 +23,28 @@ MAX_KEYS = 10_000
 # A PHP array under construction: insertion-ordered keys, ``int`` for canonical decimal integers.
 PhpArray = dict[int | str, Any]
 
+_CANONICAL_INT = re.compile(r"-?[1-9][0-9]*|0")
+_C_SPACE = " \t\n\v\f\r"  # C isspace(): PHP skips one of these before testing for "[]"
+
 
 def _php_key(index: str) -> int | str:
     """PHP turns canonical decimal integer strings into integer keys ("7" → 7, "07" stays "07")."""
-    if index.isascii() and index.lstrip("-").isdigit():
-        body = index[1:] if index.startswith("-") else index
-        if (body == "0" and index == "0") or (body[0] != "0" and index != "-0"):
-            value = int(index)
-            if -(2**63) <= value < 2**63:
-                return value
+    if len(index) <= 20 and _CANONICAL_INT.fullmatch(index):  # 20: "-9223372036854775808"
+        value = int(index)
+        if -(2**63) <= value < 2**63:
+            return value
     return index
 
 
 def _next_index(array: PhpArray) -> int:
+    """PHP ≥ 8.0: the largest integer key + 1, negative ones included; 0 without integer keys."""
     ints = [k for k in array if isinstance(k, int)]
-    return max(ints) + 1 if ints and max(ints) >= 0 else 0
+    return max(ints) + 1 if ints else 0
 
 
 def _split_name(name: str) -> tuple[str, list[str | None]] | None:
     """``a[b][]`` → ``("a", ["b", None])``; None where PHP would drop the variable."""
-    name = name.lstrip(" ")
+    name = name.split("\x00", 1)[0].lstrip(" ")  # PHP reads the name as a C string
     bracket = name.find("[")
     base = name if bracket < 0 else name[:bracket]
     indices: list[str | None] = []
@@ -53,10 +56,11 @@ def _split_name(name: str) -> tuple[str, list[str | None]] | None:
             if close < 0:
                 if pos == 0:
                     # An unmatched first "[" is kept in the name as "_" (PHP mangling).
-                    base = base + "_" + rest[1:]
+                    base = base + "_" + rest[1:].replace("[", "_")
                 break
-            inner = rest[pos + 1 : close].lstrip(" ")
-            indices.append(inner if inner else None)
+            inner = rest[pos + 1 : close]
+            # "[]" and "[ ]" (one whitespace character) append; any other index is kept verbatim.
+            indices.append(None if inner == "" or (len(inner) == 1 and inner in _C_SPACE) else inner)
             pos = close + 1
         if len(indices) > MAX_NESTING:
             raise invalid_request(f"Parameter '{base}' is nested deeper than {MAX_NESTING} levels")
@@ -188,16 +192,19 @@ def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray) -> None:
             raise invalid_request("Request parameters are not valid UTF-8") from None
 
 
-def _count_json_keys(value: Any, budget: list[int]) -> None:
-    if isinstance(value, dict):
-        budget[0] -= len(value)
-        if budget[0] < 0:
-            raise invalid_request(f"Too many parameters: more than {MAX_KEYS} keys")
-        for item in value.values():
-            _count_json_keys(item, budget)
-    elif isinstance(value, list):
-        for item in value:
-            _count_json_keys(item, budget)
+def _count_json_keys(value: Any) -> None:
+    """Iterative, so that a deeply nested body (orjson takes ~1000 levels) cannot exhaust the stack."""
+    budget = MAX_KEYS
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            budget -= len(item)
+            if budget < 0:
+                raise invalid_request(f"Too many parameters: more than {MAX_KEYS} keys")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
@@ -211,7 +218,7 @@ def _parse_json(body: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise invalid_request("Request body must be a JSON object")
-    _count_json_keys(value, [MAX_KEYS])
+    _count_json_keys(value)
     return value
 
 

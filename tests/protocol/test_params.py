@@ -1,0 +1,445 @@
+"""Parameter decoding (contract protocol.md R1, R2, R4): PHP ``parse_str`` semantics, JSON and multipart.
+
+Expected values follow PHP 8's ``php_register_variable_ex`` / ``parse_str`` (main/php_variables.c):
+names are C strings, leading spaces are dropped, ``.`` and `` `` in the base name become ``_``, an
+unmatched first ``[`` becomes ``_`` (and ``[``/``.``/`` `` after it too), ``[]`` and ``[ ]`` append at
+the largest integer key + 1 (negative keys included since PHP 8.0), canonical decimal integer strings
+become integer keys. Where our contract deliberately differs from PHP (invalid UTF-8, nesting and key
+limits answer 400 instead of being dropped silently) the tests follow the contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from b24local.protocol.errors import ApiError
+from b24local.protocol.params import decode_params, media_type, parse_str
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+def form(data: str | bytes) -> dict[str, Any]:
+    return parse_str(data.encode() if isinstance(data, str) else data)
+
+
+def rejected(query: bytes, content_type: str = "", body: bytes = b"") -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        decode_params(query, content_type, body)
+    error = caught.value
+    assert (error.status, error.code) == (400, "INVALID_REQUEST")
+    assert error.description  # R4: the description names the problem
+    return error
+
+
+def multipart(*parts: tuple[str, bytes] | tuple[str, bytes, str], boundary: str = "b24Boundary") -> bytes:
+    """A multipart/form-data body; a third element makes the part a file upload with that filename."""
+    out = b""
+    for part in parts:
+        name, value = part[0], part[1]
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        if len(part) == 3:
+            disposition += f'; filename="{part[2]}"\r\nContent-Type: application/octet-stream'
+        out += f"--{boundary}\r\n{disposition}\r\n\r\n".encode() + value + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+MULTIPART = "multipart/form-data; boundary=b24Boundary"
+
+
+# --- R2: PHP bracket syntax ------------------------------------------------------------------------
+
+
+def test_contract_examples() -> None:
+    assert form("items[0][CONTACT_ID]=1010") == {"items": [{"CONTACT_ID": "1010"}]}
+    assert form("select[]=ID&select[]=NAME") == {"select": ["ID", "NAME"]}
+    assert form("filter[>ID]=5") == {"filter": {">ID": "5"}}
+    assert form("filter[%3EID]=5") == {"filter": {">ID": "5"}}
+
+
+def test_items_set_shape() -> None:
+    query = (
+        "id=1&items[0][CONTACT_ID]=1010&items[0][SORT]=10&items[0][IS_PRIMARY]=Y"
+        "&items[1][CONTACT_ID]=1020&items[1][SORT]=20"
+    )
+    assert form(query) == {
+        "id": "1",
+        "items": [
+            {"CONTACT_ID": "1010", "SORT": "10", "IS_PRIMARY": "Y"},
+            {"CONTACT_ID": "1020", "SORT": "20"},
+        ],
+    }
+
+
+def test_values_are_strings() -> None:
+    assert form("a=1&b=true&c=&d") == {"a": "1", "b": "true", "c": "", "d": ""}
+    assert form("a=b=c") == {"a": "b=c"}
+    # Only "&" separates pairs (PHP's default arg_separator.input).
+    assert form("a=1;b=2") == {"a": "1;b=2"}
+
+
+def test_nested_lists_and_maps() -> None:
+    assert form("a[x][]=1&a[x][]=2&a[y][z]=3") == {"a": {"x": ["1", "2"], "y": {"z": "3"}}}
+    assert form("a[][b]=1&a[][b]=2") == {"a": [{"b": "1"}, {"b": "2"}]}
+    assert form("a[0][]=1&a[0][]=2&a[1][]=3") == {"a": [["1", "2"], ["3"]]}
+
+
+def test_gaps_and_order_keep_a_map() -> None:
+    assert form("a[1]=x") == {"a": {"1": "x"}}
+    assert form("a[0]=x&a[2]=y") == {"a": {"0": "x", "2": "y"}}
+    # Keys 0..n-1 but not in insertion order: a PHP array that json_encode writes as an object.
+    assert form("a[1]=x&a[0]=y") == {"a": {"1": "x", "0": "y"}}
+    assert form("a[0]=x&a[1]=y") == {"a": ["x", "y"]}
+
+
+def test_mixed_keys() -> None:
+    assert form("a[0]=x&a[k]=y") == {"a": {"0": "x", "k": "y"}}
+    assert form("a[k]=y&a[0]=x") == {"a": {"k": "y", "0": "x"}}
+
+
+def test_append_after_the_largest_integer_key() -> None:
+    assert form("a[5]=x&a[]=y") == {"a": {"5": "x", "6": "y"}}
+    assert form("a[5]=x&a[2]=y&a[]=z") == {"a": {"5": "x", "2": "y", "6": "z"}}
+    assert form("a[k]=x&a[]=y") == {"a": {"k": "x", "0": "y"}}
+    assert form("a[]=x&a[7]=y&a[]=z") == {"a": {"0": "x", "7": "y", "8": "z"}}
+    # String keys that only look numeric do not count.
+    assert form("a[07]=x&a[]=y") == {"a": {"07": "x", "0": "y"}}
+
+
+def test_append_after_negative_keys_php8() -> None:
+    # PHP ≥ 8.0 (negative_array_index RFC): the next key is max + 1 even when max < 0.
+    assert form("a[-5]=x&a[]=y") == {"a": {"-5": "x", "-4": "y"}}
+    assert form("a[-1]=x&a[]=y") == {"a": {"-1": "x", "0": "y"}}
+
+
+def test_canonical_integer_keys() -> None:
+    # Only canonical decimal strings become integer keys, so only they can make a list.
+    assert form("a[0]=x&a[1]=y") == {"a": ["x", "y"]}
+    assert form("a[0]=x&a[%2B1]=y") == {"a": {"0": "x", "+1": "y"}}
+    assert form("a[0]=x&a[+1]=y") == {"a": {"0": "x", " 1": "y"}}
+    assert form("a[0]=x&a[01]=y") == {"a": {"0": "x", "01": "y"}}
+    assert form("a[-0]=x") == {"a": {"-0": "x"}}
+    assert form("a[00]=x") == {"a": {"00": "x"}}
+    assert form("a[--5]=x") == {"a": {"--5": "x"}}
+    assert form("a[-]=x") == {"a": {"-": "x"}}
+    assert form("a[1.0]=x") == {"a": {"1.0": "x"}}
+    # Beyond 64 bits a numeric string stays a string key (and is not counted for "[]").
+    assert form("a[9223372036854775808]=x&a[]=y") == {"a": {"9223372036854775808": "x", "0": "y"}}
+    assert form("a[9223372036854775806]=x&a[]=y") == {
+        "a": {"9223372036854775806": "x", "9223372036854775807": "y"}
+    }
+    # A very long digit string must not trip Python's int() digit limit.
+    long_key = "1" * 5000
+    assert form(f"a[{long_key}]=x") == {"a": {long_key: "x"}}
+    # Top-level names are parameter names, never list positions.
+    assert form("0=a&1=b") == {"0": "a", "1": "b"}
+
+
+def test_later_values_overwrite() -> None:
+    assert form("a=1&a=2") == {"a": "2"}
+    assert form("a[]=1&a=2") == {"a": "2"}
+    assert form("a=1&a[b]=2") == {"a": {"b": "2"}}
+    assert form("a[b]=1&a[b][c]=2") == {"a": {"b": {"c": "2"}}}
+    assert form("a[0]=1&a[0]=2") == {"a": ["2"]}
+
+
+def test_text_after_a_closing_bracket() -> None:
+    assert form("a[b]c=1") == {"a": {"b": "1"}}
+    assert form("a[b]]=1") == {"a": {"b": "1"}}
+    assert form("a[b]c[d]=1") == {"a": {"b": "1"}}
+    assert form("a[[b]]=1") == {"a": {"[b": "1"}}
+
+
+def test_name_mangling() -> None:
+    assert form("a.b=1") == {"a_b": "1"}
+    assert form("a%20b=1") == {"a_b": "1"}
+    assert form("a+b=1") == {"a_b": "1"}
+    assert form("a..b=1") == {"a__b": "1"}
+    # Only the base name is mangled; indices are kept verbatim.
+    assert form("a.b[c.d][e f]=1") == {"a_b": {"c.d": {"e f": "1"}}}
+    # Leading spaces are dropped (only spaces), then the rest is mangled.
+    assert form("++a=1") == {"a": "1"}
+    assert form("%20.a=1") == {"_a": "1"}
+    assert form("%09a=1") == {"\ta": "1"}
+    # Other punctuation stays.
+    assert form("a-b=1&c%24=2") == {"a-b": "1", "c$": "2"}
+
+
+def test_unmatched_bracket() -> None:
+    assert form("a[=1") == {"a_": "1"}
+    assert form("a[b=1") == {"a_b": "1"}
+    # PHP 8 also mangles " ", "." and "[" after the unmatched "[".
+    assert form("a[b.c+d=1") == {"a_b_c_d": "1"}
+    assert form("a[b[c=1") == {"a_b_c": "1"}
+    assert form("a.x[b=1") == {"a_x_b": "1"}
+    # An unmatched "[" after a complete index: the rest of the name is dropped.
+    assert form("a[b][c=1") == {"a": {"b": "1"}}
+    assert form("a[b][c][d=1") == {"a": {"b": {"c": "1"}}}
+
+
+def test_whitespace_inside_brackets() -> None:
+    # PHP skips one isspace() character before testing for "]": "[ ]" appends like "[]".
+    assert form("a[%20]=1&a[%20]=2") == {"a": ["1", "2"]}
+    assert form("a[%09]=1") == {"a": ["1"]}
+    # Otherwise the index is kept with its whitespace.
+    assert form("a[%20b]=1") == {"a": {" b": "1"}}
+    assert form("a[b%20]=1") == {"a": {"b ": "1"}}
+    assert form("a[%20%20]=1") == {"a": {"  ": "1"}}
+    assert form("a[%200]=1") == {"a": {" 0": "1"}}
+
+
+def test_dropped_names() -> None:
+    assert form("=1") == {}
+    assert form("[a]=1") == {}
+    assert form("%20=1") == {}
+    assert form("%20[a]=1") == {}
+    assert form("&&a=1&&&b=2&") == {"a": "1", "b": "2"}
+    assert form("") == {}
+    assert form("&") == {}
+    # "." alone is not empty: it becomes "_".
+    assert form(".=1") == {"_": "1"}
+
+
+def test_nul_in_names_and_values() -> None:
+    # PHP reads the decoded name as a C string: it ends at the first NUL. Values are binary-safe.
+    assert form("a%00b=1") == {"a": "1"}
+    assert form("a[b%00c]=1") == {"a_b": "1"}
+    assert form("%00a=1") == {}
+    assert form("a=x%00y") == {"a": "x\x00y"}
+
+
+def test_percent_decoding_and_plus() -> None:
+    assert form("a=%41%42+c") == {"a": "AB c"}
+    assert form("a=%2B%2b") == {"a": "++"}
+    assert form("a=%26%3D") == {"a": "&="}
+    assert form("a=%zz%4%") == {"a": "%zz%4%"}
+    assert form("a=%C3%A9%D0%96") == {"a": "éЖ"}
+    assert form("a=é".encode()) == {"a": "é"}
+    assert form("%61%5Bb%5D=1") == {"a": {"b": "1"}}
+    assert form("a%5B%5D=1&a[]=2") == {"a": ["1", "2"]}
+    # "%2B" in a name is a literal "+", not a space.
+    assert form("a%2Bb=1") == {"a+b": "1"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [b"a=%FF", b"a=\xff", b"%FF=1", b"a[%C3]=1", b"a=%C3%28", b"a=%ED%A0%80", b"a=%F4%90%80%80"],
+)
+def test_invalid_utf8_is_rejected(query: bytes) -> None:
+    error = rejected(query)
+    assert "UTF-8" in error.description
+    error = rejected(b"", FORM, query)
+    assert "UTF-8" in error.description
+
+
+def test_nesting_limit() -> None:
+    name = "a" + "[x]" * 32
+    params = decode_params(name.encode() + b"=1", "", b"")
+    node: Any = params["a"]
+    for _ in range(31):
+        node = node["x"]
+    assert node == {"x": "1"}
+    error = rejected(("a" + "[x]" * 33).encode() + b"=1")
+    assert "32" in error.description
+    rejected(("a" + "[]" * 33).encode() + b"=1")
+    rejected(b"", FORM, ("a" + "[]" * 40).encode() + b"=1")
+    # An unmatched bracket is not a level.
+    assert form("a" + "[" * 100 + "=1") == {"a" + "_" * 100: "1"}
+
+
+def test_key_limit() -> None:
+    ok = "&".join(f"k{i}=1" for i in range(10_000)).encode()
+    assert len(decode_params(ok, "", b"")) == 10_000
+    assert len(decode_params(b"", FORM, ok)) == 10_000
+    too_many = ok + b"&k10000=1"
+    assert "10000" in rejected(too_many).description.replace(",", "")
+    rejected(b"", FORM, too_many)
+    parts = [(f"k{i}", b"1") for i in range(10_001)]
+    rejected(b"", MULTIPART, multipart(*parts))
+
+
+# --- R1: sources and precedence -----------------------------------------------------------------
+
+
+def test_query_only() -> None:
+    assert decode_params(b"id=5&items[0][CONTACT_ID]=7", "", b"") == {
+        "id": "5",
+        "items": [{"CONTACT_ID": "7"}],
+    }
+
+
+def test_body_overrides_query_json() -> None:
+    body = orjson.dumps({"id": 9, "items": [{"CONTACT_ID": 3}]})
+    assert decode_params(b"id=5&auth=t&items[0][CONTACT_ID]=7", JSON, body) == {
+        "id": 9,
+        "auth": "t",
+        "items": [{"CONTACT_ID": 3}],
+    }
+
+
+def test_body_overrides_query_form_and_multipart() -> None:
+    assert decode_params(b"a=1&b=2", FORM, b"a=x") == {"a": "x", "b": "2"}
+    assert decode_params(b"a=1&b=2", MULTIPART, multipart(("a", b"x"))) == {"a": "x", "b": "2"}
+    # The override is per top-level name: a body array replaces the query array (contract R1).
+    assert decode_params(b"f[a]=1", FORM, b"f[b]=2") == {"f": {"b": "2"}}
+
+
+def test_json_values_keep_their_types() -> None:
+    body = b'{"id": 1, "f": {"A": true, "B": null, "C": 1.5, "D": [1, "2"]}, "fields": {}}'
+    assert decode_params(b"", JSON, body) == {
+        "id": 1,
+        "f": {"A": True, "B": None, "C": 1.5, "D": [1, "2"]},
+        "fields": {},
+    }
+    assert decode_params(b"", "application/json; charset=utf-8", b'{"a": 1}') == {"a": 1}
+    assert decode_params(b"", "Application/JSON", b'{"a": 1}') == {"a": 1}
+    # Duplicate JSON keys: the last one wins, as with PHP json_decode.
+    assert decode_params(b"", JSON, b'{"a": 1, "a": 2}') == {"a": 2}
+
+
+@pytest.mark.parametrize("body", [b"[]", b"[1, 2]", b'"text"', b"1", b"true", b"1.5"])
+def test_json_non_object_is_rejected(body: bytes) -> None:
+    assert "object" in rejected(b"", JSON, body).description
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b'{"a": 1,}', b"{'a': 1}", b'{"a": NaN}', b'{"a": 1} x', b"\xff", b'{"a": "\xff"}']
+)
+def test_broken_json_is_rejected(body: bytes) -> None:
+    assert "JSON" in rejected(b"", JSON, body).description
+
+
+def test_json_limits() -> None:
+    many = orjson.dumps({f"k{i}": 1 for i in range(10_000)})
+    assert len(decode_params(b"", JSON, many)) == 10_000
+    rejected(b"", JSON, orjson.dumps({f"k{i}": 1 for i in range(10_001)}))
+    # Nested keys count too.
+    rejected(
+        b"",
+        JSON,
+        orjson.dumps({"a": {f"k{i}": 1 for i in range(6000)}, "b": {f"k{i}": 1 for i in range(6000)}}),
+    )
+    # A deep body is either accepted or refused with 400, never a RecursionError.
+    deep = b'{"a":' * 1000 + b"1" + b"}" * 1000
+    assert list(decode_params(b"", JSON, deep)) == ["a"]
+    rejected(b"", JSON, b'{"a":' * 3000 + b"1" + b"}" * 3000)
+    rejected(b"", JSON, b'{"a":' + b"[" * 3000 + b"]" * 3000 + b"}")
+
+
+def test_empty_bodies() -> None:
+    assert decode_params(b"a=1", JSON, b"") == {"a": "1"}
+    assert decode_params(b"a=1", JSON, b"  \n") == {"a": "1"}
+    assert decode_params(b"a=1", JSON, b"null") == {"a": "1"}
+    assert decode_params(b"a=1", JSON, b"{}") == {"a": "1"}
+    assert decode_params(b"a=1", FORM, b"") == {"a": "1"}
+    assert decode_params(b"a=1", MULTIPART, b"") == {"a": "1"}
+    assert decode_params(b"", "", b"") == {}
+    assert decode_params(b"", MULTIPART, multipart()) == {}
+
+
+def test_multipart_fields() -> None:
+    body = multipart(
+        ("id", b"1"),
+        ("items[0][CONTACT_ID]", b"1010"),
+        ("items[0][IS_PRIMARY]", b"Y"),
+        ("items[1][CONTACT_ID]", b"1020"),
+        ("select[]", b"ID"),
+        ("select[]", b"NAME"),
+        ("a.b c", "é".encode()),
+    )
+    assert decode_params(b"", MULTIPART, body) == {
+        "id": "1",
+        "items": [{"CONTACT_ID": "1010", "IS_PRIMARY": "Y"}, {"CONTACT_ID": "1020"}],
+        "select": ["ID", "NAME"],
+        "a_b_c": "é",
+    }
+    # Values are taken verbatim: no percent-decoding, no "+" → " ".
+    assert decode_params(b"", MULTIPART, multipart(("a", b"x+y%41"))) == {"a": "x+y%41"}
+    # A quoted boundary works too.
+    quoted = 'multipart/form-data; boundary="b24Boundary"'
+    assert decode_params(b"", quoted, multipart(("a", b"1"))) == {"a": "1"}
+
+
+def test_multipart_file_parts_are_not_parameters() -> None:
+    body = multipart(
+        ("id", b"7"),
+        ("upload", b"\x00\xff binary", "x.bin"),
+        ("items[0][CONTACT_ID]", b"5", ""),  # an empty file input is still a file part
+        ("fields[TITLE]", b"T"),
+    )
+    assert decode_params(b"", MULTIPART, body) == {"id": "7", "fields": {"TITLE": "T"}}
+
+
+def test_multipart_errors() -> None:
+    assert "boundary" in rejected(b"", "multipart/form-data", multipart(("a", b"1"))).description
+    rejected(b"", MULTIPART, b"this is not multipart")
+    assert "UTF-8" in rejected(b"", MULTIPART, multipart(("a", b"\xff"))).description
+
+
+def test_text_plain_and_missing_content_type() -> None:
+    # b24local extension: a text/plain or untyped body is read as JSON when it starts with "{",
+    # else as form data (PHP itself fills $_POST only for form and multipart bodies).
+    assert decode_params(b"", "text/plain", b"a=1&b[]=2") == {"a": "1", "b": ["2"]}
+    assert decode_params(b"", "text/plain; charset=utf-8", b' {"a": [1]}') == {"a": [1]}
+    assert decode_params(b"", "", b"a[x]=1") == {"a": {"x": "1"}}
+    assert decode_params(b"", "", b'{"a": 1}') == {"a": 1}
+    rejected(b"", "text/plain", b'{"a": ')
+    rejected(b"", "", b"a=%FF")
+
+
+def test_other_body_types_carry_no_parameters() -> None:
+    assert decode_params(b"a=1", "application/xml", b"<a>2</a>") == {"a": "1"}
+    assert decode_params(b"a=1", "application/octet-stream", b"a=2") == {"a": "1"}
+
+
+def test_media_type() -> None:
+    assert media_type("Application/JSON ; charset=UTF-8") == "application/json"
+    assert media_type("") == ""
+
+
+# --- Robustness: anything decodes to a dict or answers 400 --------------------------------------------
+
+PHP_NAME_CHARS = "ab01[]. +%&=-_\t\x00é"
+
+
+@settings(max_examples=400, deadline=None, database=None, derandomize=True)
+@given(
+    query=st.one_of(st.binary(max_size=60), st.text(alphabet=PHP_NAME_CHARS, max_size=60).map(str.encode)),
+    content_type=st.one_of(
+        st.sampled_from(
+            [
+                "",
+                JSON,
+                FORM,
+                MULTIPART,
+                "multipart/form-data",
+                'multipart/form-data; boundary="',
+                "multipart/form-data; boundary=",
+                "multipart/form-data; boundary=a; boundary=b",
+                "text/plain",
+                "application/xml",
+            ]
+        ),
+        st.text(max_size=40),
+    ),
+    body=st.one_of(
+        st.binary(max_size=120),
+        st.text(alphabet=PHP_NAME_CHARS + '{}":,', max_size=120).map(str.encode),
+        st.lists(
+            st.tuples(st.text(alphabet=PHP_NAME_CHARS, max_size=12), st.binary(max_size=8)), max_size=4
+        ).map(lambda parts: multipart(*parts)),
+    ),
+)
+def test_any_input_decodes_or_answers_400(query: bytes, content_type: str, body: bytes) -> None:
+    try:
+        params = decode_params(query, content_type, body)
+    except ApiError as error:
+        assert (error.status, error.code) == (400, "INVALID_REQUEST")
+        return
+    assert isinstance(params, dict)
+    assert all(isinstance(key, str) for key in params)
