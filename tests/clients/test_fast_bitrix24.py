@@ -24,12 +24,8 @@ import aiohttp
 import pytest
 from fast_bitrix24 import Bitrix
 
-from b24local.methods.registry import load_all
 from tests.conftest import LiveServer
 
-METHODS = load_all()
-NO_BATCH = "batch" not in METHODS
-NO_LEAD_LIST = "crm.lead.list" not in METHODS
 TIME_KEYS = {
     "start",
     "finish",
@@ -74,12 +70,6 @@ def test_errors_surface_as_http_errors(bitrix: Bitrix) -> None:
     assert caught.value.status == 404
 
 
-@pytest.mark.xfail(
-    NO_BATCH,
-    reason="fast-bitrix24's call() always goes through batch, not implemented yet",
-    strict=True,
-    raises=aiohttp.ClientResponseError,
-)
 def test_call_through_batch(server: LiveServer, bitrix: Bitrix) -> None:
     lead = server.insert_lead()
     contact = server.insert_contact()
@@ -88,7 +78,6 @@ def test_call_through_batch(server: LiveServer, bitrix: Bitrix) -> None:
     assert answer["result"] == [{"CONTACT_ID": contact, "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "Y"}]
 
 
-@pytest.mark.xfail(NO_LEAD_LIST, reason="crm.lead.list is not implemented yet", strict=True)
 def test_get_all_single_page(server: LiveServer, bitrix: Bitrix) -> None:
     title = f"fb24-one-page-{uuid.uuid4().hex[:8]}"
     ids = {server.insert_lead(title=title) for _ in range(30)}
@@ -98,12 +87,6 @@ def test_get_all_single_page(server: LiveServer, bitrix: Bitrix) -> None:
     assert {row["TITLE"] for row in rows} == {title}
 
 
-@pytest.mark.xfail(
-    NO_LEAD_LIST or NO_BATCH,
-    reason="get_all fetches pages 2+ through batch (and needs crm.lead.list); batch is not implemented yet",
-    strict=True,
-    raises=aiohttp.ClientResponseError,
-)
 def test_get_all_paged(server: LiveServer, bitrix: Bitrix) -> None:
     title = f"fb24-paged-{uuid.uuid4().hex[:8]}"
     ids = {server.insert_lead(title=title) for _ in range(125)}

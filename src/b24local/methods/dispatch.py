@@ -1,6 +1,6 @@
 """Running one method call: lookup, scope check, one transaction, timing.
 
-Used by the HTTP layer for every call and, later, by `batch` for each of its commands.
+Used by the HTTP layer for every call and by `batch` for each of its commands.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
-from b24local.methods.registry import Call, Method, load_all
+from b24local.methods.registry import Call, Calls, Method, load_all
 from b24local.protocol.errors import insufficient_scope, method_not_found
 from b24local.storage.base import Storage, Transaction
 
@@ -41,6 +41,8 @@ class Dispatcher:
         order: credentials, unknown method, scope.
         """
         entry = self.methods.get(name.lower())
+        if entry is not None and entry.calls_handler is not None:
+            return self._run_calls(auth, entry, params)
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
         try:
@@ -53,6 +55,7 @@ class Dispatcher:
                     raise method_not_found()
                 if not ctx.has_scope(entry.scope):
                     raise insufficient_scope()
+                assert entry.handler is not None
                 result = entry.handler(Call(ctx, params, tx, Permissions(ctx)))
         finally:
             elapsed = time.perf_counter() - started
@@ -60,3 +63,19 @@ class Dispatcher:
                 for hook in self.timing_hooks:
                     hook(ctx, entry, elapsed)
         return result, elapsed
+
+    def _run_calls(
+        self, auth: AuthContext | Authenticator, entry: Method, params: dict[str, Any]
+    ) -> tuple[Any, float]:
+        """A method that runs other calls: authenticate once, then each call has its own transaction."""
+        if isinstance(auth, AuthContext):
+            ctx = auth
+        else:
+            with self.storage.read() as tx:
+                ctx = auth(tx)
+        if not ctx.has_scope(entry.scope):
+            raise insufficient_scope()
+        assert entry.calls_handler is not None
+        started = time.perf_counter()
+        result = entry.calls_handler(Calls(ctx, params, lambda name, p: self.call(ctx, name, p), self.find))
+        return result, time.perf_counter() - started

@@ -33,18 +33,34 @@ class Call:
     perms: Permissions
 
 
+@dataclass(slots=True)
+class Calls:
+    """What a method that runs other methods (``batch``) gets: the caller and a way to call.
+
+    ``run(name, params)`` runs one method under the same caller in its own transaction and returns
+    ``(result, seconds)``; it raises ApiError as a direct call would.
+    """
+
+    ctx: AuthContext
+    params: dict[str, Any]
+    run: Callable[[str, dict[str, Any]], tuple[Any, float]]
+    find: Callable[[str], Method]
+
+
 Handler = Callable[[Call], Any]
+CallsHandler = Callable[[Calls], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Method:
     name: str  # lower case, as dispatched
     scope: str
-    handler: Handler
+    handler: Handler | None  # runs inside one transaction (read or write)
     write: bool  # runs in a write transaction
     params: tuple[Param, ...] = field(default_factory=tuple)
     summary: str = ""
     batch: bool = True  # may run inside `batch`
+    calls_handler: CallsHandler | None = None  # runs other calls, each in its own transaction
 
 
 REGISTRY: dict[str, Method] = {}
@@ -69,8 +85,25 @@ def method(
     return register
 
 
+def calls_method(
+    name: str, *, scope: str, params: tuple[Param, ...] = (), summary: str = "", batch: bool = False
+) -> Callable[[CallsHandler], CallsHandler]:
+    """Register a method that runs other methods (``batch``)."""
+
+    def register(handler: CallsHandler) -> CallsHandler:
+        key = name.lower()
+        if key in REGISTRY:
+            raise RuntimeError(f"method {name} registered twice")
+        REGISTRY[key] = Method(
+            key, scope, None, False, params, summary or (handler.__doc__ or ""), batch, calls_handler=handler
+        )
+        return handler
+
+    return register
+
+
 def load_all() -> dict[str, Method]:
     """Import every method family so that its entries are registered."""
-    from b24local.methods import crm_contact, crm_lead, crm_lead_contact  # noqa: F401
+    from b24local.methods import batch, crm_contact, crm_lead, crm_lead_contact  # noqa: F401
 
     return REGISTRY

@@ -1,0 +1,170 @@
+"""``batch``: up to 50 calls in one request (contract protocol.md B1–B5).
+
+Each command is ``method?query`` (query in PHP bracket syntax), runs under the caller's
+authentication in its own transaction, and may use earlier results through references such as
+``$result[name][FIELD]`` or ``$result[name][0][ID]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from b24local.methods.registry import Calls, Param, calls_method
+from b24local.protocol.envelope import CallTiming, ListPage
+from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
+from b24local.protocol.params import parse_str
+
+MAX_COMMANDS = 50
+_TRUE = frozenset({"1", "true", "y", "yes"})
+#: ``$result[cmd][a][0]``; also ``$result_total[cmd]`` and the other result maps.
+_REFERENCE = re.compile(r"\$(result|result_error|result_total|result_next|result_time)((?:\[[^\[\]]*\])+)")
+
+log = logging.getLogger("b24local")
+
+
+def _halt(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    return isinstance(value, str) and value.strip().lower() in _TRUE
+
+
+def _commands(value: Any) -> list[tuple[str, Any]]:
+    """``cmd`` as (key, command) pairs; an object keeps its keys, an array its indices."""
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, list):
+        return [(str(i), v) for i, v in enumerate(value)]
+    return []
+
+
+def php_map(entries: dict[str, Any]) -> Any:
+    """A result map as a portal serialises the PHP array: ``[]`` when empty, a list when keyed 0..n-1."""
+    if not entries:
+        return []
+    if list(entries) == [str(i) for i in range(len(entries))]:
+        return list(entries.values())
+    return entries
+
+
+class Results:
+    """The five maps a batch answers with, filled as commands finish."""
+
+    def __init__(self) -> None:
+        self.maps: dict[str, dict[str, Any]] = {
+            "result": {},
+            "result_error": {},
+            "result_total": {},
+            "result_next": {},
+            "result_time": {},
+        }
+
+    def lookup(self, kind: str, path: list[str]) -> tuple[bool, Any]:
+        node: Any = self.maps[kind]
+        for step in path:
+            if isinstance(node, dict) and step in node:
+                node = node[step]
+            elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+                node = node[int(step)]
+            else:
+                return False, None
+        return True, node
+
+    def substitute(self, value: Any) -> Any:
+        """Replace references in every string of a command's parameters (B3).
+
+        A string that is exactly one reference takes the referenced value as it is (a list stays a
+        list); references inside longer strings are replaced by their text. An unresolved reference
+        is left as written.
+        """
+        if isinstance(value, dict):
+            return {k: self.substitute(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.substitute(v) for v in value]
+        if not isinstance(value, str) or "$result" not in value:
+            return value
+        whole = _REFERENCE.fullmatch(value)
+        if whole is not None:
+            found, resolved = self.lookup(whole.group(1), _path(whole.group(2)))
+            return resolved if found else value
+
+        def text(match: re.Match[str]) -> str:
+            found, resolved = self.lookup(match.group(1), _path(match.group(2)))
+            if not found:
+                return match.group(0)
+            if isinstance(resolved, bool):
+                return "1" if resolved else ""
+            return "" if resolved is None else str(resolved)
+
+        return _REFERENCE.sub(text, value)
+
+    def body(self) -> dict[str, Any]:
+        return {name: php_map(entries) for name, entries in self.maps.items()}
+
+
+def _path(brackets: str) -> list[str]:
+    return brackets[1:-1].split("][")
+
+
+def _split(command: str) -> tuple[str, dict[str, Any]]:
+    name, _, query = command.partition("?")
+    name = name.strip().strip("/").lower()
+    if name.endswith(".json"):
+        name = name[:-5]
+    return name, parse_str(query.encode("utf-8"))
+
+
+@calls_method(
+    "batch",
+    scope="basic",
+    params=(
+        Param(
+            "cmd", "object", True, "Commands 'method?query' by key (object) or position (array); at most 50"
+        ),
+        Param("halt", "boolean", False, "Stop at the first failing command (true/false, 1/0, Y/N)"),
+    ),
+    summary="Run up to 50 calls in one request.",
+)
+def batch(calls: Calls) -> dict[str, Any]:
+    params = calls.params
+    commands = _commands(params.get("cmd", params.get("CMD")))
+    if len(commands) > MAX_COMMANDS:
+        raise ApiError(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+    halt = _halt(params.get("halt", params.get("HALT")))
+    results = Results()
+    for key, command in commands:
+        timing = CallTiming(start=time.time())
+        try:
+            if not isinstance(command, str):
+                raise invalid_request("A batch command is a string 'method?query'")
+            name, command_params = _split(command)
+            if not name:
+                raise method_not_found()
+            entry = calls.find(name)
+            if not entry.batch:
+                raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
+            result, timing.processing = calls.run(name, results.substitute(command_params))
+        except ApiError as error:
+            results.maps["result_error"][key] = error.body()
+            if halt:
+                break
+            continue
+        except Exception:
+            log.exception("batch command %s: internal error", key)
+            results.maps["result_error"][key] = internal_error().body()
+            if halt:
+                break
+            continue
+        if isinstance(result, ListPage):
+            results.maps["result"][key] = result.items
+            results.maps["result_total"][key] = result.total
+            if result.next is not None:
+                results.maps["result_next"][key] = result.next
+        else:
+            results.maps["result"][key] = result
+        results.maps["result_time"][key] = timing.as_dict()
+    return results.body()
