@@ -104,6 +104,6 @@ def calls_method(
 
 def load_all() -> dict[str, Method]:
     """Import every method family so that its entries are registered."""
-    from b24local.methods import batch, crm_contact, crm_lead, crm_lead_contact  # noqa: F401
+    from b24local.methods import batch, crm_contact, crm_lead, crm_lead_contact, system  # noqa: F401
 
     return REGISTRY

@@ -1,0 +1,132 @@
+"""System methods of scope ``basic``: scope, methods, method.get, server.time, profile, user.current,
+user.admin, app.info. Their lists are generated from the method registry.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from b24local.methods.registry import REGISTRY, Call, Param, method
+from b24local.protocol.envelope import iso_local
+from b24local.protocol.errors import ApiError
+from b24local.storage.base import User
+
+#: Every scope a portal knows of that b24local implements methods for, plus ``basic``.
+IMPLEMENTED_SCOPES = ("basic", "crm", "user")
+_TRUE = frozenset({"1", "true", "y", "yes"})
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    return isinstance(value, str) and value.strip().lower() in _TRUE
+
+
+def _user(call: Call) -> User:
+    user = call.tx.user_get(call.ctx.user_id)
+    if user is None:  # deleted between authentication and now
+        raise ApiError(401, "INVALID_CREDENTIALS", "Invalid request credentials")
+    return user
+
+
+def all_scopes() -> list[str]:
+    return sorted(({m.scope for m in REGISTRY.values()} | set(IMPLEMENTED_SCOPES)) - {"basic"})
+
+
+@method(
+    "scope",
+    scope="basic",
+    params=(Param("full", "boolean", False, "true: every scope the server knows"),),
+    summary="Scopes granted to the webhook or application.",
+)
+def scope(call: Call) -> list[str]:
+    if _flag(call.params.get("full")):
+        return all_scopes()
+    return sorted(call.ctx.scopes)
+
+
+@method(
+    "methods",
+    scope="basic",
+    params=(
+        Param("full", "boolean", False, "true: every method"),
+        Param("scope", "string", False, "Only the methods of this scope; empty: the basic ones"),
+    ),
+    summary="Methods available to the caller.",
+)
+def methods(call: Call) -> list[str]:
+    names = sorted(REGISTRY)
+    if _flag(call.params.get("full")):
+        return names
+    if "scope" in call.params:
+        wanted = str(call.params["scope"] or "basic").lower()
+        return [n for n in names if REGISTRY[n].scope == wanted]
+    return [n for n in names if call.ctx.has_scope(REGISTRY[n].scope)]
+
+
+@method(
+    "method.get",
+    scope="basic",
+    params=(Param("name", "string", True, "A method name"),),
+    summary="Does a method exist, and may the caller call it?",
+)
+def method_get(call: Call) -> dict[str, bool]:
+    name = call.params.get("name")
+    entry = REGISTRY.get(name.lower()) if isinstance(name, str) and name else None
+    return {
+        "isExisting": entry is not None,
+        "isAvailable": entry is not None and call.ctx.has_scope(entry.scope),
+    }
+
+
+@method("server.time", scope="basic", summary="The server's current time.")
+def server_time(call: Call) -> str:
+    return iso_local(time.time())
+
+
+@method("profile", scope="basic", summary="The calling user's basic data.")
+def profile(call: Call) -> dict[str, Any]:
+    user = _user(call)
+    if not user.active:
+        return {}
+    return {
+        "ID": str(user.id),
+        "ADMIN": user.is_admin,
+        "NAME": user.name,
+        "LAST_NAME": user.last_name,
+        "PERSONAL_GENDER": "",
+        "TIME_ZONE": "",
+    }
+
+
+@method("user.current", scope="basic", summary="The calling user.")
+def user_current(call: Call) -> dict[str, Any]:
+    user = _user(call)
+    return {
+        "ID": str(user.id),
+        "XML_ID": None,
+        "ACTIVE": user.active,
+        "NAME": user.name,
+        "LAST_NAME": user.last_name,
+        "SECOND_NAME": "",
+        "EMAIL": "",
+        "PERSONAL_GENDER": "",
+        "IS_ONLINE": "Y",
+        "TIME_ZONE": "",
+        "UF_DEPARTMENT": [],
+        "USER_TYPE": "employee",
+    }
+
+
+@method("user.admin", scope="basic", summary="Whether the calling user is an administrator.")
+def user_admin(call: Call) -> bool:
+    return call.ctx.is_admin
+
+
+@method("app.info", scope="basic", summary="The calling application (OAuth calls only).")
+def app_info(call: Call) -> dict[str, Any]:
+    # Applications arrive with OAuth 2.0 (identity issue); a webhook has no application context.
+    raise ApiError(400, "ACCESS_DENIED", "Access denied! Application context required")
