@@ -8,9 +8,12 @@ that need exact ids (the seed examples) or a known empty state.
 from __future__ import annotations
 
 import os
+import queue
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +53,12 @@ class LiveServer:
     db_path: Path
     process: subprocess.Popen[str]
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    ca_file: str | None = None  # the local CA of a server started with --tls
+
+    @property
+    def webhook_path(self) -> str:
+        """``/rest/{user}/{code}/`` of the bootstrap webhook."""
+        return "/rest/" + self.webhook_url.split("/rest/", 1)[1]
 
     @property
     def db_url(self) -> str:
@@ -127,7 +136,31 @@ class LiveServer:
                 self.process.wait()
 
 
-def start_server(db_path: Path, *extra: str) -> LiveServer:
+def _output_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The server's output lines, read by a thread so that waiting for one can time out."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _read_line(lines: queue.Queue[str], deadline: float) -> str:
+    """One line, or "" at the end of the output or when the deadline passes."""
+    try:
+        return lines.get(timeout=max(0.0, deadline - time.monotonic()))
+    except queue.Empty:
+        return ""
+
+
+def start_server(db_path: Path, *extra: str, webhook_path: str | None = None) -> LiveServer:
+    """A server on a free port. On an existing database no webhook is printed: pass the
+    ``/rest/{user}/{code}/`` part of one made earlier as ``webhook_path``."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("B24LOCAL_DATABASE_URL", None)
@@ -150,15 +183,25 @@ def start_server(db_path: Path, *extra: str) -> LiveServer:
     )
     assert process.stdout is not None
     webhook = ""
+    ca: str | None = None
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
+    scheme = "http"
+    lines = _output_lines(process)
+    while True:
+        line = _read_line(lines, deadline)
         if not line:
+            break
+        if line.startswith("b24local ") and " on https://" in line:
+            scheme = "https"
+        if line.startswith("TLS: local CA certificate "):
+            ca = line.split()[4]
+        if line.startswith("Existing database:") and webhook_path is not None:
+            webhook = f"{scheme}://127.0.0.1:{port}{webhook_path}"
             break
         if line.startswith("http://") or line.startswith("https://"):
             webhook = line.strip()
             break
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"{scheme}://127.0.0.1:{port}"
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -170,7 +213,10 @@ def start_server(db_path: Path, *extra: str) -> LiveServer:
     if not webhook or process.poll() is not None:
         process.kill()
         raise RuntimeError(f"server did not start (exit {process.poll()})")
-    return LiveServer(base_url=base_url, webhook_url=webhook, db_path=db_path, process=process)
+    client = httpx.Client(timeout=30, verify=ssl.create_default_context(cafile=ca) if ca else True)
+    return LiveServer(
+        base_url=base_url, webhook_url=webhook, db_path=db_path, process=process, client=client, ca_file=ca
+    )
 
 
 @pytest.fixture(scope="session")

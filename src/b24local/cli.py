@@ -12,14 +12,16 @@ import logging
 import signal
 import socket
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from b24local import __version__
 from b24local.auth.webhooks import hash_secret, new_code
-from b24local.config import Config, database_url
+from b24local.config import Config, data_dir, database_url
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from b24local.storage.sqlite import StorageError
+from b24local.tls import TlsFiles, local_certificate
 
 DEFAULT_SCOPES = ("crm",)
 
@@ -57,6 +59,10 @@ def build_parser() -> Parser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--database", metavar="URL", help="sqlite:///path (default: $B24LOCAL_DATABASE_URL)")
+    serve.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from a local CA")
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)")
+    serve.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    serve.add_argument("--data-dir", metavar="DIR", help="where the local CA is kept (default: .b24local)")
 
     webhook = commands.add_parser("webhook", help="manage incoming webhooks")
     webhook_commands = webhook.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -106,6 +112,21 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _tls_files(args: argparse.Namespace, url: str) -> TlsFiles | None:
+    if args.tls_cert:
+        for path in (args.tls_cert, args.tls_key):
+            if not Path(path).is_file():
+                raise CliError(f"no such file: {path}")
+        return TlsFiles(cert=Path(args.tls_cert), key=Path(args.tls_key), ca=None)
+    if not args.tls:
+        return None
+    folder = data_dir(args.data_dir, url) / "tls"
+    try:
+        return local_certificate(folder)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot prepare the local CA in {folder}: {exc}") from None
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -113,11 +134,21 @@ def serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise CliError(f"invalid port {args.port}")
-    config = Config(host=args.host, port=args.port, database_url=database_url(args.database))
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CliError("--tls-cert and --tls-key go together")
+    url = database_url(args.database)
+    tls = _tls_files(args, url)
+    config = Config(host=args.host, port=args.port, database_url=url, tls=tls is not None)
     sock = _bind(config.host, config.port)
     storage = open_storage(config.database_url)
     code = _bootstrap(storage)
     print(f"b24local {__version__} on {config.base_url} with {config.database_url}", flush=True)
+    if tls is not None and tls.ca is not None:
+        print(
+            f"TLS: local CA certificate {tls.ca.resolve()} "
+            "(point REQUESTS_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at it)",
+            flush=True,
+        )
     if code is not None:
         print("Created user 1 (administrator) and a webhook with scope crm:", flush=True)
         print(config.webhook_url(1, code), flush=True)
@@ -135,6 +166,8 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,  # request paths carry webhook codes: never logged
         log_level="warning",
         server_header=False,
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
     )
     server = uvicorn.Server(server_config)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal under the handlers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///b24local.db"
 DATABASE_ENV = "B24LOCAL_DATABASE_URL"
@@ -19,11 +20,22 @@ class Config:
     port: int = 8000
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = 8 * 1024 * 1024
+    tls: bool = False
 
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def webhook_url(self, user_id: int, code: str) -> str:
         return f"{self.base_url}/rest/{user_id}/{code}/"
+
+
+def data_dir(given: str | None, url: str) -> Path:
+    """Where b24local keeps files beside the database (the local CA): ``--data-dir``, or ``.b24local``
+    next to an SQLite database file, or ``.b24local`` in the working directory."""
+    if given:
+        return Path(given)
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///") :]).parent / ".b24local"
+    return Path(".b24local")
