@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: serve test lint typecheck unit bench lock clean
+.PHONY: serve test lint typecheck unit bench compat lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ serve: $(STAMP)
 	$(BIN)/b24local serve
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
@@ -36,6 +36,15 @@ test: lint typecheck unit
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
+
+# docs/compatibility.md from the client tests. Failing client tests (pytest exit 1) are what the
+# matrix shows as ❌, so the document is written anyway; any other pytest failure stops here.
+compat: $(TEST_STAMP)
+	@mkdir -p build && rm -f build/compat.json
+	@status=0; B24LOCAL_COMPAT_OUT=build/compat.json $(BIN)/python -m pytest -q tests/clients || status=$$?; \
+	if [ $$status -gt 1 ]; then echo "make compat: pytest exited $$status; docs/compatibility.md not written" >&2; exit $$status; fi; \
+	if [ $$status -eq 1 ]; then echo "make compat: some client tests failed; they are marked in the matrix" >&2; fi
+	$(BIN)/python tools/compat.py build/compat.json docs/compatibility.md
 
 # Re-pin constraints.txt to what is installed now (run after changing dependencies).
 lock: $(TEST_STAMP)

@@ -46,6 +46,7 @@ def bitrix(server: LiveServer) -> Iterator[Bitrix]:
         yield Bitrix(server.webhook_url, verbose=False)
 
 
+@pytest.mark.compat(client="fast-bitrix24", feature="items.set/get")
 def test_items_set_and_get_raw(server: LiveServer, bitrix: Bitrix) -> None:
     lead = server.insert_lead()
     first, second = server.insert_contact(), server.insert_contact()
@@ -61,6 +62,7 @@ def test_items_set_and_get_raw(server: LiveServer, bitrix: Bitrix) -> None:
     assert "total" not in answer and "next" not in answer
 
 
+@pytest.mark.compat(client="fast-bitrix24", feature="error surfaced")
 def test_errors_surface_as_http_errors(bitrix: Bitrix) -> None:
     with pytest.raises(aiohttp.ClientResponseError) as caught:
         bitrix.call("crm.lead.contact.items.get", {"id": 0}, raw=True)
@@ -70,6 +72,7 @@ def test_errors_surface_as_http_errors(bitrix: Bitrix) -> None:
     assert caught.value.status == 404
 
 
+@pytest.mark.compat(client="fast-bitrix24", feature="batch")
 def test_call_through_batch(server: LiveServer, bitrix: Bitrix) -> None:
     lead = server.insert_lead()
     contact = server.insert_contact()
@@ -78,6 +81,7 @@ def test_call_through_batch(server: LiveServer, bitrix: Bitrix) -> None:
     assert answer["result"] == [{"CONTACT_ID": contact, "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "Y"}]
 
 
+@pytest.mark.compat(client="fast-bitrix24", feature="list all pages")
 def test_get_all_single_page(server: LiveServer, bitrix: Bitrix) -> None:
     title = f"fb24-one-page-{uuid.uuid4().hex[:8]}"
     ids = {server.insert_lead(title=title) for _ in range(30)}
@@ -87,6 +91,7 @@ def test_get_all_single_page(server: LiveServer, bitrix: Bitrix) -> None:
     assert {row["TITLE"] for row in rows} == {title}
 
 
+@pytest.mark.compat(client="fast-bitrix24", feature="list all pages")
 def test_get_all_paged(server: LiveServer, bitrix: Bitrix) -> None:
     title = f"fb24-paged-{uuid.uuid4().hex[:8]}"
     ids = {server.insert_lead(title=title) for _ in range(125)}
