@@ -166,6 +166,8 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,  # request paths carry webhook codes: never logged
         log_level="warning",
         server_header=False,
+        # Idle keep-alive connections (a TLS close waits for the peer) must not hold up a stop.
+        timeout_graceful_shutdown=3,
         ssl_certfile=str(tls.cert) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,
     )
