@@ -19,8 +19,12 @@ from b24local.protocol.params import parse_str
 
 MAX_COMMANDS = 50
 _TRUE = frozenset({"1", "true", "y", "yes"})
-#: ``$result[cmd][a][0]``; also ``$result_total[cmd]`` and the other result maps.
-_REFERENCE = re.compile(r"\$(result|result_error|result_total|result_next|result_time)((?:\[[^\[\]]*\])+)")
+#: ``$result[cmd][a][0]``; also ``$total[cmd]``, ``$next``, ``$time``, ``$error`` (a portal's names)
+#: and their long forms ``$result_total`` … naming the other result maps.
+_REFERENCE = re.compile(
+    r"\$(result_error|result_total|result_next|result_time|result|error|total|next|time)((?:\[[^\[\]]*\])+)"
+)
+_MAP_OF = {"error": "result_error", "total": "result_total", "next": "result_next", "time": "result_time"}
 
 log = logging.getLogger("b24local")
 
@@ -64,7 +68,7 @@ class Results:
         }
 
     def lookup(self, kind: str, path: list[str]) -> tuple[bool, Any]:
-        node: Any = self.maps[kind]
+        node: Any = self.maps[_MAP_OF.get(kind, kind)]
         for step in path:
             if isinstance(node, dict) and step in node:
                 node = node[step]
@@ -85,7 +89,7 @@ class Results:
             return {k: self.substitute(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.substitute(v) for v in value]
-        if not isinstance(value, str) or "$result" not in value:
+        if not isinstance(value, str) or "$" not in value:
             return value
         whole = _REFERENCE.fullmatch(value)
         if whole is not None:
@@ -150,6 +154,9 @@ def batch(calls: Calls) -> dict[str, Any]:
             result, timing.processing = calls.run(name, results.substitute(command_params))
         except ApiError as error:
             results.maps["result_error"][key] = error.body()
+            if error.code == "insufficient_scope":
+                # Inside batch a portal reports the scope failure without a description (batch.md).
+                results.maps["result_error"][key]["error_description"] = ""
             if halt:
                 break
             continue
