@@ -1,8 +1,8 @@
 """The reference point for bench/run.py: a raw ASGI app that answers every request with a fixed JSON body.
 
-It runs under the same uvicorn settings as ``b24local serve`` (uvloop, httptools, lifespan on, no access
-log, no server header, one process), so the ratio b24local / hello is what b24local's own work costs on
-top of the HTTP stack.
+It runs under the same uvicorn settings as ``b24local serve`` (its event loop, httptools, lifespan on,
+no access log, no server header, one process), so the ratio b24local / hello is what b24local's own
+work costs on top of the HTTP stack.
 
     .venv/bin/python bench/hello_app.py --port 8001
 """
@@ -52,6 +52,8 @@ async def app(
 def main() -> None:
     import uvicorn
 
+    from b24local.cli import SERVER_LOOP
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
@@ -61,7 +63,7 @@ def main() -> None:
         app,
         host=args.host,
         port=args.port,
-        loop="uvloop",
+        loop=SERVER_LOOP,
         http="httptools",
         lifespan="on",
         access_log=False,

@@ -70,6 +70,12 @@ DOC_END = "<!-- bench:end -->"
 # Database generation
 
 
+def server_loop() -> str:
+    from b24local.cli import SERVER_LOOP
+
+    return SERVER_LOOP
+
+
 def _schema_hash() -> str:
     folder = resources.files("b24local.storage.migrations") / "sqlite"
     digest = hashlib.sha256(str(GENERATOR_VERSION).encode())
@@ -630,7 +636,7 @@ def machine_facts() -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "uvicorn": _version("uvicorn"),
-        "uvloop": _version("uvloop"),
+        "loop": server_loop(),
         "httptools": _version("httptools"),
         "orjson": _version("orjson"),
         "wrk": (wrk_version.split() or ["?", "?"])[1],
@@ -673,7 +679,7 @@ def doc_section(report: dict[str, Any]) -> str:
         f"| kernel | {m['kernel']} |",
         f"| Python | {m['python']} |",
         f"| SQLite | {m['sqlite']} |",
-        f"| uvicorn / uvloop / httptools / orjson | {m['uvicorn']} / {m['uvloop']} / {m['httptools']} / "
+        f"| uvicorn / event loop / httptools / orjson | {m['uvicorn']} / {m['loop']} / {m['httptools']} / "
         f"{m['orjson']} |",
         f"| wrk | {m['wrk']} |",
         f"| calibration loop (ms, before each round; lower is faster) | {calibration} |",

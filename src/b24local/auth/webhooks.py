@@ -26,15 +26,15 @@ def hash_secret(secret: str) -> str:
 def authenticate(tx: Transaction, user_id: int, code: str) -> AuthContext:
     """The context of a webhook call, or 401 INVALID_CREDENTIALS for any wrong, disabled or missing pair."""
     presented = hash_secret(code)
-    match = None
-    for hook in tx.webhooks_of_user(user_id):
+    found = None
+    for hook, owner in tx.webhook_logins(user_id):
         # Every candidate is compared, in constant time, whatever matched before.
         if hmac.compare_digest(hook.code_hash, presented) and hook.active:
-            match = hook
-    if match is None:
+            found = (hook, owner)
+    if found is None:
         raise invalid_credentials()
-    user = tx.user_get(user_id)
-    if user is None or not user.active:
+    match, user = found
+    if not user.active:
         raise invalid_credentials()
     return AuthContext(
         user_id=user.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -15,9 +16,15 @@ JSON_TYPE = b"application/json; charset=utf-8"
 XML_TYPE = b"text/xml; charset=utf-8"
 
 
+@lru_cache(maxsize=8)
+def _iso_second(second: int) -> str:
+    return datetime.fromtimestamp(second).astimezone().isoformat(timespec="seconds")
+
+
 def iso_local(ts: float) -> str:
-    """``2024-05-03T17:19:01+03:00`` in the server's local time zone."""
-    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+    """``2024-05-03T17:19:01+03:00`` in the server's local time zone (cached per second: every response
+    formats two of these)."""
+    return _iso_second(int(ts))
 
 
 @dataclass(slots=True)

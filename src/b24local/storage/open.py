@@ -6,8 +6,9 @@ from b24local.storage.base import Storage
 from b24local.storage.sqlite import SqliteStorage, StorageError
 
 
-def open_storage(url: str) -> Storage:
+def open_storage(url: str, *, serving: bool = False) -> Storage:
+    """``serving``: the storage of a running server (background maintenance such as WAL checkpoints)."""
     if url.startswith("sqlite:"):
-        return SqliteStorage(url)
+        return SqliteStorage(url, serving=serving)
     scheme = url.split(":", 1)[0] if ":" in url else url
     raise StorageError(f"unsupported database URL scheme '{scheme}' (supported: sqlite:///path)")
