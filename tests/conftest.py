@@ -54,6 +54,18 @@ class LiveServer:
     process: subprocess.Popen[str]
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
     ca_file: str | None = None  # the local CA of a server started with --tls
+    lines: queue.Queue[str] | None = None  # what the server prints after starting
+
+    def output(self, wait: float = 0.5) -> str:
+        """What the server has printed (stdout and stderr) since it started, waiting up to ``wait`` s."""
+        assert self.lines is not None
+        got: list[str] = []
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                got.append(self.lines.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                return "".join(got)
 
     @property
     def webhook_path(self) -> str:
@@ -215,7 +227,13 @@ def start_server(db_path: Path, *extra: str, webhook_path: str | None = None) ->
         raise RuntimeError(f"server did not start (exit {process.poll()})")
     client = httpx.Client(timeout=30, verify=ssl.create_default_context(cafile=ca) if ca else True)
     return LiveServer(
-        base_url=base_url, webhook_url=webhook, db_path=db_path, process=process, client=client, ca_file=ca
+        base_url=base_url,
+        webhook_url=webhook,
+        db_path=db_path,
+        process=process,
+        client=client,
+        ca_file=ca,
+        lines=lines,
     )
 
 
