@@ -10,21 +10,12 @@ import orjson
 import pytest
 
 from tests.conftest import LiveServer
+from tests.expected import TIME_KEYS
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 PLACEHOLDER = (
     "https://**put_your_bitrix24_address**/rest/**put_your_user_id_here**/**put_your_webhook_here**/"
 )
-TIME_KEYS = {
-    "start",
-    "finish",
-    "duration",
-    "processing",
-    "date_start",
-    "date_finish",
-    "operating_reset_at",
-    "operating",
-}
 
 
 def webhook_curl(page: str) -> str:

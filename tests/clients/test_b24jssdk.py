@@ -27,7 +27,6 @@ How b24jssdk talks to a portal (read from its dist/, confirmed by the ``wire`` p
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import uuid
@@ -39,33 +38,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.clients.runtime import LEADS, Seeded, environment_without_proxies, missing_runtime, seed
 from tests.conftest import LiveServer, start_server
+from tests.expected import TIME_KEYS
 
 CLIENT = "@bitrix24/b24jssdk"
 JS_DIR = Path(__file__).parent / "js"
 SCRIPT = "b24jssdk_run.mjs"
-LEADS = 263  # five full pages of 50 and a sixth of 13
-MISSING_LEAD = 999_999_999
-TIME_KEYS = sorted(
-    [
-        "start",
-        "finish",
-        "duration",
-        "processing",
-        "date_start",
-        "date_finish",
-        "operating_reset_at",
-        "operating",
-    ]
-)
-PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy"}
-
-
-def missing_runtime(reason: str) -> None:
-    """Skip on a developer's machine; on CI (``CI`` set) a missing runtime is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
 
 
 def _installed_version() -> str | None:
@@ -105,14 +84,9 @@ def node() -> str:
     return executable
 
 
-@dataclass
-class JsRun:
+@dataclass(frozen=True)
+class JsRun(Seeded):
     live: LiveServer
-    title: str
-    lead_ids: list[int]
-    set_lead: int
-    add_lead: int
-    contacts: tuple[int, int]
     out: dict[str, Any]
 
 
@@ -122,21 +96,11 @@ def run(node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsRun]:
     live = start_server(tmp_path_factory.mktemp("b24jssdk") / "b24local.db", "--tls")
     try:
         assert live.ca_file is not None
-        title = f"b24jssdk-{uuid.uuid4().hex[:8]}"
-        lead_ids = [live.insert_lead(title=title) for _ in range(LEADS)]
-        set_lead, add_lead = live.insert_lead(), live.insert_lead()
-        contacts = (live.insert_contact(), live.insert_contact())
-        fixture = {
-            "setLead": set_lead,
-            "addLead": add_lead,
-            "missingLead": MISSING_LEAD,
-            "contacts": list(contacts),
-            "title": title,
-        }
-        env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+        seeded = seed(live, f"b24jssdk-{uuid.uuid4().hex[:8]}")
+        env = environment_without_proxies()
         env["NODE_EXTRA_CA_CERTS"] = live.ca_file
         done = subprocess.run(
-            [node, SCRIPT, live.webhook_url, json.dumps(fixture)],
+            [node, SCRIPT, live.webhook_url, json.dumps(seeded.fixture())],
             cwd=JS_DIR,
             capture_output=True,
             text=True,
@@ -146,7 +110,7 @@ def run(node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsRun]:
         )
         assert done.returncode == 0, f"node exited {done.returncode}:\n{done.stderr[-3000:]}"
         out = json.loads(done.stdout.strip().splitlines()[-1])
-        yield JsRun(live, title, lead_ids, set_lead, add_lead, contacts, out)
+        yield JsRun(**vars(seeded), live=live, out=out)
     finally:
         live.stop()
 
@@ -166,7 +130,7 @@ def test_items_set_and_get(run: JsRun) -> None:
     expected = [binding(c1, 10, True), binding(c2, 20, False)]
     assert run.out["itemsSetGet"] == {
         "set": answer(True),
-        "get": {**answer(expected), "timeKeys": TIME_KEYS},
+        "get": {**answer(expected), "timeKeys": sorted(TIME_KEYS)},
     }
     assert run.live.call("crm.lead.get", {"id": run.set_lead}).result["CONTACT_ID"] == str(c1)
     # On the wire: a JSON POST to the https webhook URL without .json, with the SDK's query string.
@@ -243,7 +207,7 @@ def test_batch(run: JsRun) -> None:
         "isSuccess": True,
         "items": expected,
         "serverTimeIsString": True,
-        "timeKeys": TIME_KEYS,
+        "timeKeys": sorted(TIME_KEYS),
     }
     assert run.live.call("crm.lead.contact.items.get", {"id": new_lead}).result == expected
     # On the wire: one JSON POST of {halt, cmd: {name: "method?query"}}, $result[...] references kept.

@@ -34,9 +34,9 @@ from b24pysdk import BitrixWebhook, Client
 from b24pysdk.errors import BitrixAPIBadRequest, BitrixAPINotFound
 
 from tests.conftest import LiveServer, start_server
+from tests.expected import OWNER_INVALID
 
 CLIENT = "b24pysdk"
-OWNER_INVALID = "The parameter ownerEntityID is invalid or not defined."
 
 
 @pytest.fixture(scope="module")

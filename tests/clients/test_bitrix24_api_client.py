@@ -33,9 +33,9 @@ import pytest
 from bitrix24_client import Bitrix24Client, Bitrix24HTTPError, chunk_batch_requests
 
 from tests.conftest import LiveServer
+from tests.expected import METHOD_NOT_FOUND, OWNER_INVALID
 
 CLIENT = "bitrix24-api-client"
-OWNER_INVALID = "The parameter ownerEntityID is invalid or not defined."
 
 
 @pytest.fixture
@@ -149,7 +149,4 @@ def test_error_surfaced(bx: Bitrix24Client) -> None:
     with pytest.raises(Bitrix24HTTPError) as caught:
         bx.call_method("no.such.method")
     assert caught.value.status_code == 404
-    assert json.loads(caught.value.response_text) == {
-        "error": "ERROR_METHOD_NOT_FOUND",
-        "error_description": "Method not found!",
-    }
+    assert json.loads(caught.value.response_text) == METHOD_NOT_FOUND

@@ -31,9 +31,9 @@ import pytest
 from bitrix24 import Bitrix24, BitrixError
 
 from tests.conftest import LiveServer
+from tests.expected import OWNER_INVALID
 
 CLIENT = "bitrix24-rest"
-OWNER_INVALID = "The parameter ownerEntityID is invalid or not defined."
 
 
 @pytest.fixture

@@ -19,22 +19,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import LiveServer
+from tests.expected import INVALID_CREDENTIALS, METHOD_NOT_FOUND, TIME_KEYS
 
 CURL = shutil.which("curl")
 if CURL is None:
     pytest.skip("the curl binary is not installed", allow_module_level=True)
 
 CLIENT = "curl"
-TIME_KEYS = {
-    "start",
-    "finish",
-    "duration",
-    "processing",
-    "date_start",
-    "date_finish",
-    "operating_reset_at",
-    "operating",
-}
 _STATUS_MARK = "\n--http-status:"
 
 
@@ -243,7 +234,6 @@ def test_batch(server: LiveServer) -> None:
 @pytest.mark.compat(client=CLIENT, feature="error surfaced")
 def test_errors_surface(server: LiveServer) -> None:
     invalid = {"error": "", "error_description": "The parameter ownerEntityID is invalid or not defined."}
-    not_found = {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found!"}
 
     # The HTTP status and the portal's error object, whichever way the call is made.
     for answer in (
@@ -253,18 +243,15 @@ def test_errors_surface(server: LiveServer) -> None:
     ):
         assert (answer.exit_code, answer.status, answer.body) == (0, 400, invalid)
     answer = post_json(server, "no.such.method", {})
-    assert (answer.status, answer.body) == (404, not_found)
+    assert (answer.status, answer.body) == (404, METHOD_NOT_FOUND)
 
     # With --fail-with-body a script sees the failure in curl's exit status (22) and still gets the body.
     answer = curl(server.webhook_url + "no.such.method", "--fail-with-body", "-d", "")
-    assert (answer.exit_code, answer.status, answer.body) == (22, 404, not_found)
+    assert (answer.exit_code, answer.status, answer.body) == (22, 404, METHOD_NOT_FOUND)
     answer = curl(server.webhook_url + "crm.lead.contact.items.get", "--fail-with-body", "-d", "id=0")
     assert (answer.exit_code, answer.status, answer.body) == (22, 400, invalid)
 
     # A wrong webhook code.
     bad_hook = server.webhook_url.rsplit("/", 2)[0] + "/wrongcode0000000/"
     answer = curl(bad_hook + "crm.lead.list", "-d", "")
-    assert (answer.status, answer.body) == (
-        401,
-        {"error": "INVALID_CREDENTIALS", "error_description": "Invalid request credentials"},
-    )
+    assert (answer.status, answer.body) == (401, INVALID_CREDENTIALS)

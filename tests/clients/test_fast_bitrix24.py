@@ -25,17 +25,7 @@ import pytest
 from fast_bitrix24 import Bitrix
 
 from tests.conftest import LiveServer
-
-TIME_KEYS = {
-    "start",
-    "finish",
-    "duration",
-    "processing",
-    "date_start",
-    "date_finish",
-    "operating_reset_at",
-    "operating",
-}
+from tests.expected import TIME_KEYS
 
 
 @pytest.fixture
@@ -94,10 +84,31 @@ def test_get_all_single_page(server: LiveServer, bitrix: Bitrix) -> None:
 @pytest.mark.compat(client="fast-bitrix24", feature="list all pages")
 def test_get_all_paged(server: LiveServer, bitrix: Bitrix) -> None:
     title = f"fb24-paged-{uuid.uuid4().hex[:8]}"
-    ids = {server.insert_lead(title=title) for _ in range(125)}
+    ids = {server.insert_lead(title=title) for _ in range(260)}  # six pages: five of 50, one of 10
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # fast-bitrix24 warns when total and rows disagree
         rows = bitrix.get_all("crm.lead.list", {"filter": {"TITLE": title}, "select": ["ID", "TITLE"]})
     assert isinstance(rows, list)
-    assert len(rows) == 125
+    assert len(rows) == 260
     assert sorted(int(row["ID"]) for row in rows) == sorted(ids)
+
+
+@pytest.mark.compat(client="fast-bitrix24", feature="add/delete")
+def test_add_and_delete(server: LiveServer, bitrix: Bitrix) -> None:
+    lead = bitrix.call("crm.lead.add", {"fields": {"TITLE": "fb24-add"}})
+    first = bitrix.call("crm.contact.add", {"fields": {"NAME": "First"}})
+    second = bitrix.call("crm.contact.add", {"fields": {"NAME": "Second"}})
+    assert isinstance(lead, int) and isinstance(first, int) and isinstance(second, int)
+    assert bitrix.call("crm.lead.contact.add", {"id": lead, "fields": {"CONTACT_ID": first}}) is True
+    assert bitrix.call("crm.lead.contact.add", {"id": lead, "fields": {"CONTACT_ID": first}}) is False
+    assert (
+        bitrix.call("crm.lead.contact.add", {"id": lead, "fields": {"CONTACT_ID": second, "SORT": 5}}) is True
+    )
+    assert bitrix.call("crm.lead.contact.items.get", {"id": lead}, raw=True)["result"] == [
+        {"CONTACT_ID": second, "SORT": 5, "ROLE_ID": 0, "IS_PRIMARY": "N"},
+        {"CONTACT_ID": first, "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "Y"},
+    ]
+    assert bitrix.call("crm.lead.contact.delete", {"id": lead, "fields": {"CONTACT_ID": first}}) is True
+    assert bitrix.call("crm.lead.contact.delete", {"id": lead, "fields": {"CONTACT_ID": first}}) is False
+    assert bitrix.call("crm.lead.get", {"id": lead}, raw=True)["result"]["CONTACT_ID"] == str(second)
+    assert bitrix.call("crm.lead.delete", {"id": lead}) is True

@@ -19,7 +19,6 @@ How CRest talks to a portal, as the script reproduces it:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import uuid
@@ -31,32 +30,12 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.clients.runtime import LEADS, Seeded, environment_without_proxies, missing_runtime, seed
 from tests.conftest import LiveServer
+from tests.expected import TIME_KEYS
 
 CLIENT = "PHP (CRest-style)"
 SCRIPT = Path(__file__).parent / "php" / "crest_like.php"
-LEADS = 263  # five full pages of 50 and a sixth of 13
-MISSING_LEAD = 999_999_999
-TIME_KEYS = sorted(
-    [
-        "start",
-        "finish",
-        "duration",
-        "processing",
-        "date_start",
-        "date_finish",
-        "operating_reset_at",
-        "operating",
-    ]
-)
-PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy"}
-
-
-def missing_runtime(reason: str) -> None:
-    """Skip on a developer's machine; on CI (``CI`` set) a missing runtime is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -78,44 +57,28 @@ def php() -> str:
     return executable
 
 
-@dataclass
-class PhpRun:
-    title: str
-    lead_ids: list[int]
-    set_lead: int
-    add_lead: int
-    contacts: tuple[int, int]
+@dataclass(frozen=True)
+class PhpRun(Seeded):
     out: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
 def run(php: str, server: LiveServer) -> Iterator[PhpRun]:
     """263 leads of one unique title on the shared server, and the script's output against it."""
-    title = f"crest-{uuid.uuid4().hex[:8]}"
-    lead_ids = [server.insert_lead(title=title) for _ in range(LEADS)]
-    set_lead, add_lead = server.insert_lead(), server.insert_lead()
-    contacts = (server.insert_contact(), server.insert_contact())
-    fixture = {
-        "setLead": set_lead,
-        "addLead": add_lead,
-        "missingLead": MISSING_LEAD,
-        "contacts": list(contacts),
-        "title": title,
-    }
-    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    seeded = seed(server, f"crest-{uuid.uuid4().hex[:8]}")
     done = subprocess.run(
-        [php, str(SCRIPT), server.webhook_url, json.dumps(fixture)],
+        [php, str(SCRIPT), server.webhook_url, json.dumps(seeded.fixture())],
         capture_output=True,
         text=True,
         timeout=120,
-        env=env,
+        env=environment_without_proxies(),
         check=False,
     )
     assert done.returncode == 0, (
         f"php exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    yield PhpRun(title, lead_ids, set_lead, add_lead, contacts, out)
+    yield PhpRun(**vars(seeded), out=out)
 
 
 def binding(contact: int, sort: int, primary: bool) -> dict[str, Any]:
@@ -124,7 +87,7 @@ def binding(contact: int, sort: int, primary: bool) -> dict[str, Any]:
 
 def answer(result: Any) -> dict[str, Any]:
     """A decoded success envelope as the script summarises it (time replaced by its keys)."""
-    return {"result": result, "status": 200, "time_keys": TIME_KEYS}
+    return {"result": result, "status": 200, "time_keys": sorted(TIME_KEYS)}
 
 
 def error(code: str, description: str, status: int) -> dict[str, Any]:

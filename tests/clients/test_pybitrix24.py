@@ -34,19 +34,9 @@ import pybitrix24
 import pytest
 
 from tests.conftest import LiveServer, start_server
+from tests.expected import METHOD_NOT_FOUND, OWNER_INVALID, TIME_KEYS
 
 CLIENT = "pybitrix24"
-OWNER_INVALID = "The parameter ownerEntityID is invalid or not defined."
-TIME_KEYS = {
-    "start",
-    "finish",
-    "duration",
-    "processing",
-    "date_start",
-    "date_finish",
-    "operating_reset_at",
-    "operating",
-}
 
 
 class Webhook:
@@ -210,5 +200,5 @@ def test_error_surfaced(hook: Webhook) -> None:
     assert pybitrix24.get_error_if_present(answer) == ""
 
     answer = hook.call("no.such.method", {})
-    assert answer == {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found!"}
+    assert answer == METHOD_NOT_FOUND
     assert pybitrix24.get_error_if_present(answer) == "ERROR_METHOD_NOT_FOUND"

@@ -20,24 +20,13 @@ from urllib.parse import quote_plus
 import pytest
 
 from tests.conftest import LiveServer, Response
+from tests.expected import INSUFFICIENT_SCOPE, INVALID_CREDENTIALS, ISO_DATETIME, METHOD_NOT_FOUND, TIME_KEYS
 
 TIME = "<time>"  # stands for one checked result_time entry
-TIME_KEYS = {
-    "start",
-    "finish",
-    "duration",
-    "processing",
-    "date_start",
-    "date_finish",
-    "operating_reset_at",
-    "operating",
-}
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 MAPS = ["result", "result_error", "result_total", "result_next", "result_time"]
 EMPTY = {"result": [], "result_error": [], "result_total": [], "result_next": [], "result_time": []}
 
 NO_ID = {"error": "", "error_description": "ID is not defined or invalid."}
-NOT_FOUND_METHOD = {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found!"}
 NOT_IN_BATCH = {
     "error": "ERROR_BATCH_METHOD_NOT_ALLOWED",
     "error_description": "Method is not allowed for batch usage",
@@ -55,7 +44,7 @@ def check_time(value: Any) -> None:
     for key in ("start", "finish", "duration", "processing", "operating"):
         assert type(value[key]) is float, (key, value)
     assert type(value["operating_reset_at"]) is int, value
-    assert ISO.match(value["date_start"]) and ISO.match(value["date_finish"]), value
+    assert ISO_DATETIME.match(value["date_start"]) and ISO_DATETIME.match(value["date_finish"]), value
     assert value["finish"] >= value["start"] and value["duration"] >= 0, value
 
 
@@ -684,10 +673,10 @@ def test_method_names_in_commands(server: LiveServer, lead: int) -> None:
     assert answer(response) == {
         "result": {"mixed": row, "json": row, "upper_json": row},
         "result_error": {
-            "unknown": NOT_FOUND_METHOD,
-            "unknown_json": NOT_FOUND_METHOD,
-            "empty": NOT_FOUND_METHOD,
-            "blank": NOT_FOUND_METHOD,
+            "unknown": METHOD_NOT_FOUND,
+            "unknown_json": METHOD_NOT_FOUND,
+            "empty": METHOD_NOT_FOUND,
+            "blank": METHOD_NOT_FOUND,
         },
         "result_total": {"mixed": 1, "json": 1, "upper_json": 1},
         "result_next": [],
@@ -711,10 +700,7 @@ def test_command_outside_the_webhook_scope(server: LiveServer, lead: int) -> Non
     error_of(
         server.call("crm.lead.list", {}, webhook=webhook),
         403,
-        {
-            "error": "insufficient_scope",
-            "error_description": "The request requires higher privileges than provided by the webhook token",
-        },
+        INSUFFICIENT_SCOPE,
     )
     no_scopes = server.add_user("No scopes", scopes=())
     assert answer(batch(server, {"halt": 1, "cmd": ["crm.lead.fields", "crm.lead.list"]}, no_scopes)) == {
@@ -831,7 +817,7 @@ def test_errors_of_the_batch_itself_have_no_time(server: LiveServer) -> None:
     error_of(
         batch(server, {"cmd": ["crm.lead.fields"]}, webhook=wrong),
         401,
-        {"error": "INVALID_CREDENTIALS", "error_description": "Invalid request credentials"},
+        INVALID_CREDENTIALS,
     )
     raw = server.client.post(
         server.webhook_url + "batch", content=b'{"cmd": [', headers={"content-type": "application/json"}

@@ -8,8 +8,7 @@ from typing import Any
 
 from b24local.crm.entities import CONTACT
 from tests.conftest import LiveServer, Response
-
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+from tests.expected import ISO_DATETIME
 
 CONTACT_FIELD_NAMES = [
     "ID", "HONORIFIC", "NAME", "SECOND_NAME", "LAST_NAME", "BIRTHDATE", "TYPE_ID", "SOURCE_ID",
@@ -107,7 +106,7 @@ def test_add_docs_example_then_get(fresh_server: LiveServer) -> None:
     assert (response.status, response.body["result"]) == (200, 1)
     contact = get(fresh_server, 1)
     for name in ("DATE_CREATE", "DATE_MODIFY", "LAST_ACTIVITY_TIME"):
-        assert ISO.match(contact.pop(name)), name
+        assert ISO_DATETIME.match(contact.pop(name)), name
     assert re.match(r"^2001-11-11T00:00:00[+-]\d\d:\d\d$", contact.pop("BIRTHDATE"))
     assert contact == {
         "ID": "1",
@@ -317,7 +316,7 @@ def test_list_docs_example(fresh_server: LiveServer) -> None:
     ).body
     assert (body["total"], "next" in body) == (2, False)
     for item in body["result"]:
-        assert ISO.match(item.pop("DATE_CREATE"))
+        assert ISO_DATETIME.match(item.pop("DATE_CREATE"))
     assert body["result"] == [
         {
             "ID": "2",

@@ -9,8 +9,8 @@ import pytest
 
 from b24local.crm.entities import LEAD, LEAD_CONTACT
 from tests.conftest import LiveServer, Response
+from tests.expected import ISO_DATETIME
 
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 VOLATILE = ("DATE_CREATE", "DATE_MODIFY", "MOVED_TIME", "LAST_ACTIVITY_TIME")
 
 LEAD_FIELD_NAMES = [
@@ -158,7 +158,7 @@ def test_add_then_get_full_shape(fresh_server: LiveServer) -> None:
     assert response.body["result"] == 1
     lead = get(fresh_server, 1)
     for name in VOLATILE:
-        assert ISO.match(lead.pop(name)), name
+        assert ISO_DATETIME.match(lead.pop(name)), name
     assert re.match(r"^1990-05-01T00:00:00[+-]\d\d:\d\d$", lead.pop("BIRTHDATE"))
     assert lead == {
         "ID": "1",
@@ -216,7 +216,7 @@ def test_add_then_get_full_shape(fresh_server: LiveServer) -> None:
 def test_add_defaults(fresh_server: LiveServer) -> None:
     assert add(fresh_server) == 1
     lead = get(fresh_server, 1)
-    assert ISO.match(lead["DATE_CREATE"])
+    assert ISO_DATETIME.match(lead["DATE_CREATE"])
     assert lead["DATE_CREATE"] == lead["DATE_MODIFY"] == lead["MOVED_TIME"] == lead["LAST_ACTIVITY_TIME"]
     picked = {k: lead[k] for k in lead if k not in VOLATILE and lead[k] is not None}
     assert (lead["BIRTHDATE"], lead["DATE_CLOSED"]) == (None, None)
@@ -355,7 +355,7 @@ def test_update_changes_only_given_fields(server: LiveServer) -> None:
         is True
     )
     after = get(server, lead_id)
-    assert ISO.match(after["DATE_MODIFY"]) and after["DATE_MODIFY"] != before["DATE_MODIFY"]
+    assert ISO_DATETIME.match(after["DATE_MODIFY"]) and after["DATE_MODIFY"] != before["DATE_MODIFY"]
     changed = {k: after[k] for k in after if after[k] != before.get(k)}
     assert changed == {"TITLE": "new", "MODIFY_BY_ID": "1", "DATE_MODIFY": after["DATE_MODIFY"]}
 
@@ -365,7 +365,7 @@ def test_update_status_and_clearing(server: LiveServer) -> None:
     server.call("crm.lead.update", {"id": lead_id, "fields": {"STATUS_ID": "CONVERTED", "NAME": None}})
     lead = get(server, lead_id)
     assert (lead["STATUS_ID"], lead["STATUS_SEMANTIC_ID"], lead["NAME"]) == ("CONVERTED", "S", None)
-    assert ISO.match(lead["DATE_CLOSED"])
+    assert ISO_DATETIME.match(lead["DATE_CLOSED"])
     server.call("crm.lead.update", {"id": lead_id, "fields": {"STATUS_ID": "IN_PROCESS", "BIRTHDATE": ""}})
     lead = get(server, lead_id)
     assert (lead["STATUS_SEMANTIC_ID"], lead["DATE_CLOSED"], lead["BIRTHDATE"]) == ("P", None, None)

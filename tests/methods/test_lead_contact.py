@@ -22,6 +22,7 @@ import pytest
 from b24local.crm.entities import LEAD, LEAD_CONTACT
 from b24local.storage.base import Binding
 from tests.conftest import LiveServer, Response, start_server
+from tests.expected import LEAD_CONTACT_FIELDS, TIME_KEYS
 
 ITEMS_GET = "crm.lead.contact.items.get"
 ITEMS_SET = "crm.lead.contact.items.set"
@@ -156,42 +157,11 @@ def valid_params(method: str, lead_id: int, contact: int) -> dict[str, Any]:
 
 
 # F1 -------------------------------------------------------------------------------------------------
-F1_RESULT = {
-    "SORT": {
-        "type": "integer",
-        "isRequired": False,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": "Sorting",
-    },
-    "IS_PRIMARY": {
-        "type": "char",
-        "isRequired": False,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": "Primary",
-    },
-    "CONTACT_ID": {
-        "type": "integer",
-        "isRequired": True,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": "Contact",
-    },
-}
-
-
 @pytest.mark.parametrize("params", [{}, {"id": 5, "fields": {"x": 1}}])
 def test_F1_fields(server: LiveServer, users: Users, params: dict[str, Any]) -> None:
     for webhook in (None, users.user):
         response = server.call(FIELDS, params, webhook=webhook)
-        ok(response, F1_RESULT)
+        ok(response, LEAD_CONTACT_FIELDS)
         assert list(response.body["result"]) == ["SORT", "IS_PRIMARY", "CONTACT_ID"]
         for spec in response.body["result"].values():
             assert list(spec) == [
@@ -457,16 +427,7 @@ def test_S7_seed_example_verbatim(fresh_server: LiveServer) -> None:
     body = raw.json()
     assert set(body) == {"result", "time"}
     assert body["result"] is True
-    assert set(body["time"]) == {
-        "start",
-        "finish",
-        "duration",
-        "processing",
-        "date_start",
-        "date_finish",
-        "operating_reset_at",
-        "operating",
-    }
+    assert set(body["time"]) == TIME_KEYS
     assert state(fresh_server, 1) == [(1010, 10, "Y"), (1020, 20, "N")]
 
 

@@ -16,52 +16,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import LiveServer
+from tests.expected import (
+    INSUFFICIENT_SCOPE,
+    INVALID_CREDENTIALS,
+    ISO_DATETIME,
+    LEAD_CONTACT_FIELDS,
+    METHOD_NOT_FOUND,
+)
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 XML_HEAD = '<?xml version="1.0" encoding="utf-8"?>'
-DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 
-INVALID_CREDENTIALS = {"error": "INVALID_CREDENTIALS", "error_description": "Invalid request credentials"}
 NO_AUTH_FOUND = {"error": "NO_AUTH_FOUND", "error_description": "Wrong authorization data"}
 INVALID_TOKEN = {"error": "invalid_token", "error_description": "The access token provided is invalid."}
-INSUFFICIENT_SCOPE = {
-    "error": "insufficient_scope",
-    "error_description": "The request requires higher privileges than provided by the webhook token",
-}
-METHOD_NOT_FOUND = {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found!"}
 TOO_LARGE = {"error": "INVALID_REQUEST", "error_description": "Request entity too large"}
 NOT_REST = {"error": "NOT_FOUND", "error_description": "Not found: use /rest/..."}
-
-FIELDS_RESULT = {
-    "SORT": {
-        "type": "integer",
-        "isRequired": False,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": "Sorting",
-    },
-    "IS_PRIMARY": {
-        "type": "char",
-        "isRequired": False,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": "Primary",
-    },
-    "CONTACT_ID": {
-        "type": "integer",
-        "isRequired": True,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": "Contact",
-    },
-}
 
 
 def hook_path(server: LiveServer) -> str:
@@ -249,7 +219,7 @@ def test_v1_success_envelope(server: LiveServer) -> None:
     assert response.headers["content-type"] == JSON_TYPE
     body = response.json()
     assert list(body) == ["result", "time"]
-    assert body["result"] == FIELDS_RESULT
+    assert body["result"] == LEAD_CONTACT_FIELDS
     assert int(response.headers["content-length"]) == len(response.content)
 
 
@@ -272,7 +242,7 @@ def test_v2_time_fields(server: LiveServer) -> None:
     assert type(time_["operating_reset_at"]) is int
     for key in ("date_start", "date_finish"):
         assert type(time_[key]) is str
-        assert DATE.match(time_[key]), time_[key]
+        assert ISO_DATETIME.match(time_[key]), time_[key]
     assert before - 1 <= time_["start"] <= time_["finish"] <= after + 1
     assert time_["duration"] == pytest.approx(time_["finish"] - time_["start"], abs=1e-6)
     assert 0 <= time_["processing"] <= time_["duration"]
@@ -475,7 +445,7 @@ def test_r4_body_too_large(server: LiveServer) -> None:
         "<error_description>Request entity too large</error_description></response>"
     )
     # The server still answers.
-    assert server.call("crm.lead.contact.fields").result == FIELDS_RESULT
+    assert server.call("crm.lead.contact.fields").result == LEAD_CONTACT_FIELDS
 
 
 def test_not_rest_paths(server: LiveServer) -> None:
@@ -681,4 +651,4 @@ def test_no_500_for_garbage(fresh_server: LiveServer) -> None:
     assert len(seen) >= 200
     assert 200 in seen and 400 in seen  # the garbage reached method handlers too
     assert live.process.poll() is None
-    assert live.call("crm.lead.contact.fields").result == FIELDS_RESULT
+    assert live.call("crm.lead.contact.fields").result == LEAD_CONTACT_FIELDS
