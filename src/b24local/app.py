@@ -12,18 +12,17 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from b24local.auth import webhooks
+from b24local.auth import oauth, webhooks
 from b24local.auth.context import AuthContext
+from b24local.auth.limits import Limits
 from b24local.config import Config
 from b24local.methods.dispatch import Dispatcher
 from b24local.protocol.address import Address, parse_rest_path
-from b24local.protocol.envelope import JSON_TYPE, CallTiming, render, success_body
+from b24local.protocol.envelope import CURRENT_TIMING, JSON_TYPE, CallTiming, render, success_body
 from b24local.protocol.errors import (
     ApiError,
     entity_too_large,
     internal_error,
-    invalid_token,
-    no_auth_found,
 )
 from b24local.protocol.params import decode_params
 from b24local.storage.base import Storage, Transaction
@@ -41,10 +40,21 @@ class BodyTooLarge(Exception):
 
 
 class App:
-    def __init__(self, config: Config, storage: Storage) -> None:
+    def __init__(
+        self,
+        config: Config,
+        storage: Storage,
+        limits: Limits | None = None,
+        oauth_settings: oauth.OAuthSettings | None = None,
+    ) -> None:
         self.config = config
         self.storage = storage
         self.dispatcher = Dispatcher(storage)
+        #: OAuth 2.0: /oauth/authorize/, /oauth/token/ and the tokens of /rest/ calls (auth/oauth.py).
+        self.oauth = oauth.OAuthServer(storage, oauth_settings)
+        #: Portal limits (T1–T2); without them operating time is still measured, never refused.
+        self.limits = Limits() if limits is None else limits
+        self.limits.attach(self.dispatcher)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -85,6 +95,9 @@ class App:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         timing = CallTiming(start=time.time())
+        if scope["path"].startswith("/oauth/"):
+            await self.oauth.handle(scope, lambda: self._read_body(scope, receive), send)
+            return
         address = parse_rest_path(scope["path"])
         fmt = address.fmt if address else "json"
         try:
@@ -120,9 +133,14 @@ class App:
             if name == b"content-type":
                 content_type = value.decode("latin-1")
                 break
+        self.limits.admit()  # T1: every request counts once, a batch too (B5), before anything else
         params = decode_params(scope["query_string"], content_type, raw)
         auth = self._authenticator(address, params)
-        result, elapsed = self.dispatcher.call(auth, address.method, params)
+        token = CURRENT_TIMING.set(timing)
+        try:
+            result, elapsed = self.dispatcher.call(auth, address.method, params)
+        finally:
+            CURRENT_TIMING.reset(token)
         timing.processing = elapsed
         return success_body(result, timing)
 
@@ -133,14 +151,7 @@ class App:
             user_id, code = address.webhook_user, address.webhook_code
             return lambda tx: webhooks.authenticate(tx, user_id, code)
         token = params.get("auth")
-
-        def oauth(tx: Transaction) -> AuthContext:
-            # OAuth 2.0 applications arrive with the identity issue; until then no token is valid.
-            if not token:
-                raise no_auth_found()
-            raise invalid_token()
-
-        return oauth
+        return lambda tx: oauth.authenticate(tx, token)
 
 
 __all__ = ["JSON_TYPE", "App"]

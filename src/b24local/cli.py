@@ -1,4 +1,5 @@
-"""The ``b24local`` command line: serve, webhook create, user create.
+"""The ``b24local`` command line: serve, webhook create, user create/update, department create, role
+create/assign.
 
 Every failure the user can cause (a wrong flag, an unreachable database, a port in use) ends in one
 line on stderr and a non-zero exit, never a traceback.
@@ -7,17 +8,22 @@ line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import hmac
 import logging
 import signal
 import socket
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from b24local import __version__
+from b24local import __version__, clock
+from b24local.auth import oauth
+from b24local.auth.limits import CHOICES as LIMIT_PROFILES
+from b24local.auth.limits import Limits
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.config import Config, data_dir, database_url
+from b24local.crm.entities import ENTITIES
+from b24local.crm.permissions import ACTIONS, Level
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from b24local.storage.sqlite import StorageError
@@ -43,12 +49,97 @@ def _scopes(text: str) -> list[str]:
     return scopes
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
+
+
 def _code(text: str) -> str:
     if not text or not text.isascii() or not all(c.isalnum() or c in "_-" for c in text):
         raise argparse.ArgumentTypeError("a webhook code is letters, digits, '_' and '-'")
     if text.isdigit():
         raise argparse.ArgumentTypeError("a webhook code must not be all digits")
     return text
+
+
+def _perm(text: str) -> list[tuple[str, str, Level]]:
+    """``ENTITY:ACTION:LEVEL`` (``*`` for every entity or action) as (entity, action, level) triples."""
+    parts = [p.strip().lower() for p in text.split(":")]
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected ENTITY:ACTION:LEVEL, got {text!r}")
+    entity, action, level = parts
+    if entity != "*" and entity not in ENTITIES:
+        raise argparse.ArgumentTypeError(f"unknown entity {entity!r} (one of {', '.join(ENTITIES)}, *)")
+    if action != "*" and action not in ACTIONS:
+        raise argparse.ArgumentTypeError(f"unknown action {action!r} (one of {', '.join(ACTIONS)}, *)")
+    names = {lv.name.lower(): lv for lv in Level}
+    if level not in names:
+        raise argparse.ArgumentTypeError(f"unknown level {level!r} (one of {', '.join(names)})")
+    entities = list(ENTITIES) if entity == "*" else [entity]
+    actions = list(ACTIONS) if action == "*" else [action]
+    return [(e, a, names[level]) for e in entities for a in actions]
+
+
+def _access_parsers(commands: Any, user_commands: Any) -> None:
+    """user update, department create, role create/assign."""
+    user_update = user_commands.add_parser("update", help="change a user")
+    user_update.add_argument("--database", metavar="URL")
+    user_update.add_argument("--id", type=int, required=True, metavar="ID")
+    user_update.add_argument("--name")
+    user_update.add_argument("--last-name")
+    user_update.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None)
+    user_update.add_argument("--active", dest="active", action="store_const", const=True, default=None)
+    user_update.add_argument("--inactive", dest="active", action="store_const", const=False)
+    user_update.add_argument(
+        "--crm-access",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="hold the built-in CRM role Employee (level own everywhere)",
+    )
+    in_departments = user_update.add_mutually_exclusive_group()
+    in_departments.add_argument(
+        "--department",
+        type=int,
+        nargs="+",
+        action="extend",
+        metavar="ID",
+        help="the user's departments (replaces the ones it had)",
+    )
+    in_departments.add_argument(
+        "--no-department", action="store_true", help="take the user out of every department"
+    )
+
+    department = commands.add_parser("department", help="manage departments")
+    department_commands = department.add_subparsers(dest="action", required=True, parser_class=Parser)
+    department_create = department_commands.add_parser("create", help="create a department and print its id")
+    department_create.add_argument("--database", metavar="URL")
+    department_create.add_argument("--name", required=True)
+    department_create.add_argument("--parent", type=int, metavar="ID", help="the parent department")
+
+    role = commands.add_parser("role", help="manage CRM roles")
+    role_commands = role.add_subparsers(dest="action", required=True, parser_class=Parser)
+    role_create = role_commands.add_parser("create", help="create a CRM role and print its id")
+    role_create.add_argument("--database", metavar="URL")
+    role_create.add_argument("--name", required=True)
+    role_create.add_argument(
+        "--perm",
+        type=_perm,
+        action="append",
+        required=True,
+        metavar="ENTITY:ACTION:LEVEL",
+        help="e.g. lead:read:all or contact:*:own; levels none, own, department, subdepartments, open, all",
+    )
+    role_assign = role_commands.add_parser("assign", help="give a CRM role to a user or a department")
+    role_assign.add_argument("--database", metavar="URL")
+    role_assign.add_argument("--role", type=int, required=True, metavar="ID")
+    holder = role_assign.add_mutually_exclusive_group(required=True)
+    holder.add_argument("--user", type=int, metavar="ID")
+    holder.add_argument("--department", type=int, metavar="ID")
 
 
 def build_parser() -> Parser:
@@ -64,6 +155,43 @@ def build_parser() -> Parser:
     serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)")
     serve.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     serve.add_argument("--data-dir", metavar="DIR", help="where the local CA is kept (default: .b24local)")
+    serve.add_argument(
+        "--limits",
+        choices=LIMIT_PROFILES,
+        default="off",
+        help="portal limits: request rate (503) and operating time (429) (default: off)",
+    )
+    serve.add_argument(
+        "--operating-limit",
+        type=_seconds,
+        metavar="SECONDS",
+        help="operating-time limit per method and webhook/app in 10 minutes (default: the profile's 480)",
+    )
+    serve.add_argument(
+        "--fake-clock",
+        metavar="FILE",
+        help="testing aid: the limits read the current Unix time from FILE, read again on every call",
+    )
+    for flag, default, what in (
+        ("--oauth-code-ttl", 30, "authorization code"),
+        ("--oauth-access-ttl", 3600, "OAuth access token"),
+        ("--oauth-refresh-ttl", 180 * 86400, "OAuth refresh token"),
+    ):
+        serve.add_argument(flag, type=_ttl, default=default, metavar="SECONDS", help=f"{what} lifetime")
+    serve.add_argument(
+        "--auto-approve-user",
+        type=int,
+        metavar="ID",
+        help="testing aid: /oauth/authorize/ approves at once as this user, without the sign-in page",
+    )
+
+    app = commands.add_parser("app", help="manage OAuth 2.0 applications")
+    app_commands = app.add_subparsers(dest="action", required=True, parser_class=Parser)
+    app_create = app_commands.add_parser("create", help="register an application, print its client id/secret")
+    app_create.add_argument("--database", metavar="URL")
+    app_create.add_argument("--name", required=True)
+    app_create.add_argument("--scope", type=_scopes, required=True, metavar="crm[,user,...]")
+    app_create.add_argument("--redirect-uri", type=_redirect_uri, required=True, metavar="URL")
 
     webhook = commands.add_parser("webhook", help="manage incoming webhooks")
     webhook_commands = webhook.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -74,6 +202,11 @@ def build_parser() -> Parser:
     create.add_argument("--code", type=_code, metavar="CODE")
     create.add_argument("--host", default="127.0.0.1", help="host shown in the printed URL")
     create.add_argument("--port", type=int, default=8000, help="port shown in the printed URL")
+    for action, text in (("disable", "disable a webhook (calls get 401)"), ("delete", "delete a webhook")):
+        revoke = webhook_commands.add_parser(action, help=text)
+        revoke.add_argument("--database", metavar="URL")
+        revoke.add_argument("--user", type=int, required=True, metavar="ID")
+        revoke.add_argument("--code", type=_code, required=True, metavar="CODE")
 
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -85,6 +218,7 @@ def build_parser() -> Parser:
     user_create.add_argument(
         "--no-crm-access", action="store_true", help="the user may not read any CRM entity (no CRM role)"
     )
+    _access_parsers(commands, user_commands)
     return parser
 
 
@@ -130,6 +264,18 @@ def _tls_files(args: argparse.Namespace, url: str) -> TlsFiles | None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # A stop signal ends the process with status 0 at any moment: before the server runs (the
+    # handlers below), while it runs (uvicorn's own, which shut down gracefully and then re-raise the
+    # signal under these), and after.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
+    try:
+        return _serve(args)
+    except _Stopped:
+        return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from b24local.app import App
@@ -141,6 +287,7 @@ def serve(args: argparse.Namespace) -> int:
     url = database_url(args.database)
     tls = _tls_files(args, url)
     config = Config(host=args.host, port=args.port, database_url=url, tls=tls is not None)
+    limits = _limits(args)
     sock = _bind(config.host, config.port)
     storage = open_storage(config.database_url, serving=True)
     code = _bootstrap(storage)
@@ -161,7 +308,7 @@ def serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     server_config = uvicorn.Config(
-        App(config, storage),
+        App(config, storage, limits, _oauth_settings(args)),
         # The standard loop: as fast as uvloop on b24local's calls and a p99 6x lower under saturation
         # (docs/performance.md, "Tail latency").
         loop=SERVER_LOOP,
@@ -176,12 +323,7 @@ def serve(args: argparse.Namespace) -> int:
         ssl_keyfile=str(tls.key) if tls else None,
     )
     server = uvicorn.Server(server_config)
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal under the handlers
-    # that were in place before: make those end the process with status 0.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _stopped)
-    with contextlib.suppress(_Stopped):
-        server.run(sockets=[sock])
+    server.run(sockets=[sock])
     return 0
 
 
@@ -191,6 +333,76 @@ class _Stopped(Exception):
 
 def _stopped(signum: int, frame: object) -> None:
     raise _Stopped
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    if args.operating_limit is not None and args.limits == "off":
+        raise CliError("--operating-limit needs --limits standard or enterprise")
+    if args.fake_clock:
+        try:
+            clock.use(clock.FileClock(Path(args.fake_clock)))
+        except (OSError, ValueError):
+            raise CliError(f"--fake-clock: {args.fake_clock} must hold a Unix time in seconds") from None
+    return Limits(args.limits, operating_limit=args.operating_limit)
+
+
+def webhook_revoke(args: argparse.Namespace) -> int:
+    """``webhook disable`` / ``webhook delete``: the webhook of ``--user`` whose code is ``--code``."""
+    storage = open_storage(database_url(args.database))
+    try:
+        presented = hash_secret(args.code)
+        with storage.write() as tx:
+            found = [h for h in tx.webhooks_of_user(args.user) if hmac.compare_digest(h.code_hash, presented)]
+            if not found:
+                raise CliError(f"user {args.user} has no webhook with that code")
+            for hook in found:
+                if args.action == "delete":
+                    tx.webhook_delete(hook.id)
+                else:
+                    tx.webhook_set_active(hook.id, False)
+    finally:
+        storage.close()
+    print(f"Webhook {found[0].id} of user {args.user} {args.action}d.")
+    return 0
+
+
+def _ttl(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}")
+    return int(text)
+
+
+def _redirect_uri(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+        raise argparse.ArgumentTypeError("an http(s) URL without a #fragment is needed")
+    return text
+
+
+def _oauth_settings(args: argparse.Namespace) -> oauth.OAuthSettings:
+    return oauth.OAuthSettings(
+        code_ttl=args.oauth_code_ttl,
+        access_ttl=args.oauth_access_ttl,
+        refresh_ttl=args.oauth_refresh_ttl,
+        auto_approve_user=args.auto_approve_user,
+    )
+
+
+def app_create(args: argparse.Namespace) -> int:
+    """``app create``: prints ``client_id: …`` and ``client_secret: …`` (the secret is stored hashed)."""
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            client_id, secret = oauth.create_app(tx, args.name.strip(), args.scope, args.redirect_uri)
+    finally:
+        storage.close()
+    print(f"client_id: {client_id}")
+    print(f"client_secret: {secret}")
+    return 0
 
 
 def webhook_create(args: argparse.Namespace) -> int:
@@ -220,15 +432,109 @@ def user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def user_update(args: argparse.Namespace) -> int:
+    changes: dict[str, object] = {}
+    for name, value in (
+        ("name", args.name),
+        ("last_name", args.last_name),
+        ("is_admin", args.admin),
+        ("active", args.active),
+        ("crm_access", args.crm_access),
+    ):
+        if value is not None:
+            changes[name] = value
+    if args.name is not None and not args.name.strip():
+        raise CliError("--name must not be empty")
+    departments = [] if args.no_department else args.department
+    if not changes and departments is None:
+        raise CliError("nothing to change")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            if tx.user_get(args.id) is None:
+                raise CliError(f"no user with id {args.id}")
+            for department_id in departments or ():
+                if not tx.department_exists(department_id):
+                    raise CliError(f"no department with id {department_id}")
+            tx.user_update(args.id, changes)
+            if departments is not None:
+                tx.user_departments_set(args.id, departments)
+    finally:
+        storage.close()
+    return 0
+
+
+def department_create(args: argparse.Namespace) -> int:
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            if args.parent is not None and not tx.department_exists(args.parent):
+                raise CliError(f"no department with id {args.parent}")
+            department_id = tx.department_add(args.name, args.parent)
+    finally:
+        storage.close()
+    print(department_id)
+    return 0
+
+
+def role_create(args: argparse.Namespace) -> int:
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    levels: dict[tuple[str, str], int] = {}
+    for triples in args.perm:  # a later --perm overrides an earlier one for the same pair
+        for entity, action, level in triples:
+            levels[(entity, action)] = int(level)
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            role_id = tx.role_add(args.name, levels)
+    finally:
+        storage.close()
+    print(role_id)
+    return 0
+
+
+def role_assign(args: argparse.Namespace) -> int:
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            if not tx.role_exists(args.role):
+                raise CliError(f"no role with id {args.role}")
+            if args.user is not None:
+                if tx.user_get(args.user) is None:
+                    raise CliError(f"no user with id {args.user}")
+                tx.role_assign(args.role, user_id=args.user)
+            else:
+                if not tx.department_exists(args.department):
+                    raise CliError(f"no department with id {args.department}")
+                tx.role_assign(args.role, department_id=args.department)
+    finally:
+        storage.close()
+    return 0
+
+
+USER_COMMANDS = {
+    ("user", "create"): user_create,
+    ("user", "update"): user_update,
+    ("department", "create"): department_create,
+    ("role", "create"): role_create,
+    ("role", "assign"): role_assign,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         args = build_parser().parse_args(argv)
         if args.command == "serve":
             return serve(args)
+        if args.command == "app":
+            return app_create(args)
         if args.command == "webhook":
-            return webhook_create(args)
-        return user_create(args)
+            return webhook_create(args) if args.action == "create" else webhook_revoke(args)
+        return USER_COMMANDS[(args.command, args.action)](args)
     except CliError as exc:
         print(f"b24local: error: {exc}", file=sys.stderr)
         return 2

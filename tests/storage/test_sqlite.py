@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,12 @@ from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
 from b24local.crm.query import AllOf
 from b24local.storage.base import Binding
 from b24local.storage.sqlite import SqliteStorage, StorageError, path_from_url
+
+MIGRATIONS = sorted(
+    int(item.name[:4])
+    for item in (resources.files("b24local.storage.migrations") / "sqlite").iterdir()
+    if item.name.endswith(".sql")
+)
 
 
 @pytest.fixture
@@ -32,14 +39,18 @@ def test_pragmas_and_schema_version(store: SqliteStorage) -> None:
     assert conn.execute("PRAGMA synchronous").fetchone() == (
         1,
     )  # NORMAL: durable across process crashes in WAL
-    assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+    # Every migration script in the package ran once, in order (0001 initial, 0002 roles, ...).
+    assert conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall() == [
+        (v,) for v in MIGRATIONS
+    ]
+    assert MIGRATIONS[:2] == [1, 2]
 
 
 def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     SqliteStorage(url).close()
     again = SqliteStorage(url)
-    assert again.conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+    assert again.conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(MIGRATIONS),)
     again.close()
 
 

@@ -1,25 +1,37 @@
 """The one place that decides what a caller may do with CRM items.
 
-Today's model (issue 2): administrators may do everything; any other user may read, add, change and
-delete the leads and contacts assigned to them (``ASSIGNED_BY_ID``) and nothing else. Roles,
-departments and "open" items replace the body of :meth:`Permissions.level` later; the methods only ask
-:meth:`Permissions.can` and :meth:`Permissions.read_scope`.
+The model (docs/deviations.md, "Permissions"): administrators may do everything. Every other user
+holds the built-in role "Employee" (level OWN on every entity and action) unless created with
+``--no-crm-access``, plus the CRM roles given to the user or to one of its departments (or a parent
+department of one). Roles combine by the most permissive level per (entity type, action).
+
+Levels nest, each covering what the ones below it cover: OWN (``ASSIGNED_BY_ID`` is the caller),
+DEPARTMENT (assigned to someone in one of the caller's departments), SUBDEPARTMENTS (also their
+sub-departments), OPEN (also any item with ``OPENED`` = ``Y``), ALL.
+
+One :class:`Permissions` serves one call. What it needs is loaded on first use, from the call's own
+transaction: the levels (one query), and the users of the caller's departments only when a level
+DEPARTMENT or above asks for them (one more). An administrator costs no query at all.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from b24local.auth.context import AuthContext
 from b24local.crm.entities import ENTITIES, EntityType
 from b24local.crm.query import AllOf, AnyOf, Column, Cond, Condition
 
+if TYPE_CHECKING:
+    from b24local.storage.base import Transaction
+
 Action = Literal["read", "add", "update", "delete"]
+ACTIONS: tuple[Action, ...] = ("read", "add", "update", "delete")
 
 
 class Level(IntEnum):
-    """Permission levels of a CRM role, least to most permissive."""
+    """Permission levels of a CRM role, least to most permissive (stored as these numbers)."""
 
     NONE = 0
     OWN = 1
@@ -29,16 +41,36 @@ class Level(IntEnum):
     ALL = 5
 
 
+#: The level of the built-in role "Employee" that every user with CRM access holds.
+EMPLOYEE_LEVEL = Level.OWN
+
+
 class Permissions:
-    def __init__(self, ctx: AuthContext) -> None:
+    __slots__ = ("_levels", "_members", "ctx", "tx")
+
+    def __init__(self, ctx: AuthContext, tx: Transaction | None = None) -> None:
         self.ctx = ctx
+        self.tx = tx  # None: only the built-in role counts (no roles or departments are read)
+        self._levels: dict[tuple[str, str], int] | None = None
+        self._members: tuple[frozenset[int], frozenset[int]] | None = None
 
     def level(self, entity: EntityType, action: Action) -> Level:
         if self.ctx.is_admin:
             return Level.ALL
-        if not self.ctx.crm_access:
-            return Level.NONE
-        return Level.OWN
+        if self._levels is None:
+            self._levels = {} if self.tx is None else self.tx.role_levels(self.ctx.user_id)
+        base = EMPLOYEE_LEVEL if self.ctx.crm_access else Level.NONE
+        return Level(max(base, self._levels.get((entity.name, action), Level.NONE)))
+
+    def _colleagues(self, level: Level) -> frozenset[int]:
+        """Whose items a DEPARTMENT (or SUBDEPARTMENTS and above) level covers, besides the caller's."""
+        if self._members is None:
+            if self.tx is None:
+                self._members = (frozenset(), frozenset())
+            else:
+                self._members = self.tx.department_members(self.ctx.user_id)
+        department, subtree = self._members
+        return department if level == Level.DEPARTMENT else subtree
 
     def can_read_any_crm(self) -> bool:
         """False when the caller may read no CRM entity at all (bindings E9)."""
@@ -60,7 +92,9 @@ class Permissions:
         owner = item.get("assigned_by_id")
         if owner == self.ctx.user_id:
             return True
-        return level >= Level.OPEN and item.get("opened") == "Y"
+        if level >= Level.OPEN and item.get("opened") == "Y":
+            return True
+        return level >= Level.DEPARTMENT and owner in self._colleagues(level)
 
     def read_scope(self, entity: EntityType) -> Condition:
         """A condition that keeps only the rows the caller may read (lists, Q3)."""
@@ -69,7 +103,12 @@ class Permissions:
             return AllOf(())
         if level == Level.NONE:
             return AnyOf(())
-        own = Cond(Column("assigned_by_id"), "eq", self.ctx.user_id)
+        owner = Column("assigned_by_id")
+        parts: list[Condition] = [Cond(owner, "eq", self.ctx.user_id)]
+        if level >= Level.DEPARTMENT:
+            others = sorted(self._colleagues(level) - {self.ctx.user_id})
+            if others:
+                parts.append(Cond(owner, "in", tuple(others)))
         if level >= Level.OPEN:
-            return AnyOf((own, Cond(Column("opened"), "eq", "Y")))
-        return own
+            parts.append(Cond(Column("opened"), "eq", "Y"))
+        return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))

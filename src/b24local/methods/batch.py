@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from b24local.methods.registry import Calls, Param, calls_method
-from b24local.protocol.envelope import CallTiming, ListPage
+from b24local.protocol.envelope import CURRENT_TIMING, CallTiming, ListPage
 from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
 from b24local.protocol.params import parse_str
 
@@ -151,7 +151,11 @@ def batch(calls: Calls) -> dict[str, Any]:
             entry = calls.find(name)
             if not entry.batch:
                 raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
-            result, timing.processing = calls.run(name, results.substitute(command_params))
+            token = CURRENT_TIMING.set(timing)  # the command's own operating time (B5)
+            try:
+                result, timing.processing = calls.run(name, results.substitute(command_params))
+            finally:
+                CURRENT_TIMING.reset(token)
         except ApiError as error:
             results.maps["result_error"][key] = error.body()
             if error.code == "insufficient_scope":

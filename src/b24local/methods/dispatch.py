@@ -19,6 +19,8 @@ from b24local.storage.base import Storage, Transaction
 Authenticator = Callable[[Transaction], AuthContext]
 #: Called after every method call with (context, method, seconds it ran); the limits layer hooks here.
 TimingHook = Callable[[AuthContext, Method, float], None]
+#: Called after the scope check, before the method runs; raises ApiError to refuse (operating-time limit).
+CallCheck = Callable[[AuthContext, Method], None]
 
 
 class Dispatcher:
@@ -26,6 +28,7 @@ class Dispatcher:
         self.storage = storage
         self.methods = load_all()
         self.timing_hooks: list[TimingHook] = []
+        self.call_checks: list[CallCheck] = []
 
     def find(self, name: str) -> Method:
         found = self.methods.get(name.lower())
@@ -45,6 +48,7 @@ class Dispatcher:
             return self._run_calls(auth, entry, params)
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
+        ran = False  # timing hooks see only calls whose method ran (not refused ones)
         try:
             transaction = self.storage.write() if entry is not None and entry.write else self.storage.read()
             with transaction as tx:
@@ -55,11 +59,14 @@ class Dispatcher:
                     raise method_not_found()
                 if not ctx.has_scope(entry.scope):
                     raise insufficient_scope()
+                for check in self.call_checks:
+                    check(ctx, entry)
                 assert entry.handler is not None
-                result = entry.handler(Call(ctx, params, tx, Permissions(ctx)))
+                ran = True
+                result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx)))
         finally:
             elapsed = time.perf_counter() - started
-            if ctx is not None and entry is not None:
+            if ran and ctx is not None and entry is not None:
                 for hook in self.timing_hooks:
                     hook(ctx, entry, elapsed)
         return result, elapsed

@@ -128,5 +128,22 @@ def user_admin(call: Call) -> bool:
 
 @method("app.info", scope="basic", summary="The calling application (OAuth calls only).")
 def app_info(call: Call) -> dict[str, Any]:
-    # Applications arrive with OAuth 2.0 (identity issue); a webhook has no application context.
-    raise ApiError(400, "ACCESS_DENIED", "Access denied! Application context required")
+    # Only an OAuth call has an application context; a webhook gets ACCESS_DENIED.
+    app = call.tx.oauth_app_get(call.ctx.app_id) if call.ctx.app_id is not None else None
+    if app is None:
+        raise ApiError(400, "ACCESS_DENIED", "Access denied! Application context required")
+    # b24local applications are local ones (STATUS "L"): never paid, never expiring; the licence
+    # fields name b24local itself rather than a Bitrix24 plan.
+    return {
+        "ID": app.id,
+        "CODE": app.client_id,
+        "VERSION": app.version,
+        "STATUS": "L",
+        "INSTALLED": True,
+        "PAYMENT_EXPIRED": "N",
+        "DAYS": None,
+        "LANGUAGE_ID": "en",
+        "LICENSE": "en_local",
+        "LICENSE_TYPE": "local",
+        "LICENSE_FAMILY": "local",
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -48,6 +49,11 @@ class CallTiming:
             "operating_reset_at": self.operating_reset_at or int(self.start) + 600,
             "operating": self.operating,
         }
+
+
+#: The timing of the call running now (a request, or one command of a batch): the limits' timing hook
+#: writes ``operating`` and ``operating_reset_at`` into it.
+CURRENT_TIMING: ContextVar[CallTiming | None] = ContextVar("CURRENT_TIMING", default=None)
 
 
 @dataclass(slots=True)

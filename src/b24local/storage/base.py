@@ -7,7 +7,7 @@ ends normally and rolls back on any exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -52,6 +52,29 @@ class MultifieldRow:
     value: str
 
 
+@dataclass(frozen=True, slots=True)
+class OAuthApp:
+    id: int
+    name: str
+    client_id: str
+    secret_hash: str
+    scopes: frozenset[str]
+    redirect_uri: str
+    version: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthLogin:
+    """An access token's pair with its application and user (what a call authenticates against)."""
+
+    token_id: int
+    access_hash: str
+    access_expires_at: int
+    app: OAuthApp
+    user: User
+
+
 Row = dict[str, Any]  # column name → stored value
 
 
@@ -64,6 +87,67 @@ class Transaction(Protocol):
     def webhooks_of_user(self, user_id: int) -> list[Webhook]: ...
     def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
         """The user's webhooks, each with the user, in one round trip (every request asks)."""
+        ...
+
+    def webhook_set_active(self, webhook_id: int, active: bool) -> None: ...
+    def webhook_delete(self, webhook_id: int) -> None: ...
+
+    # OAuth 2.0 applications (auth/oauth.py). Hashes only; ``now`` in Unix seconds.
+    def oauth_member_id(self) -> str: ...
+    def oauth_app_add(
+        self, name: str, client_id: str, secret_hash: str, scopes: Sequence[str], redirect_uri: str
+    ) -> int: ...
+    def oauth_app_by_client_id(self, client_id: str) -> OAuthApp | None: ...
+    def oauth_app_get(self, app_id: int) -> OAuthApp | None: ...
+    def oauth_code_add(self, app_id: int, user_id: int, code_hash: str, expires_at: int) -> None: ...
+    def oauth_code_take(self, app_id: int, code_hash: str, now: float) -> int | None:
+        """Marks an unused, unexpired code of the app used (compare-and-set); its user id, or None."""
+        ...
+
+    def oauth_token_add(
+        self,
+        app_id: int,
+        user_id: int,
+        *,
+        access_hash: str,
+        access_expires_at: int,
+        refresh_hash: str,
+        refresh_expires_at: int,
+    ) -> int: ...
+    def oauth_refresh_take(self, app_id: int, refresh_hash: str, now: float) -> int | None:
+        """Marks an unused, unexpired refresh token of the app used (compare-and-set); its user id."""
+        ...
+
+    def oauth_login(self, access_hash: str) -> OAuthLogin | None: ...
+
+    # Departments and CRM roles (crm/permissions.py). Levels are crm.permissions.Level values.
+    def user_update(self, user_id: int, changes: Mapping[str, Any]) -> None:
+        """Set some of name, last_name, is_admin, active, crm_access."""
+        ...
+
+    def department_add(self, name: str, parent_id: int | None) -> int: ...
+    def department_exists(self, department_id: int) -> bool: ...
+    def user_departments(self, user_id: int) -> list[int]: ...
+    def user_departments_set(self, user_id: int, department_ids: Sequence[int]) -> None: ...
+    def role_add(self, name: str, levels: Mapping[tuple[str, str], int]) -> int:
+        """A role with a level per (entity name, action); pairs not given are level 0 (none)."""
+        ...
+
+    def role_exists(self, role_id: int) -> bool: ...
+    def role_assign(
+        self, role_id: int, *, user_id: int | None = None, department_id: int | None = None
+    ) -> bool:
+        """Give a role to a user or a department; False when it already holds it."""
+        ...
+
+    def role_levels(self, user_id: int) -> dict[tuple[str, str], int]:
+        """The highest level per (entity name, action) over the roles the user holds: its own, and
+        those of its departments and of their parent departments (one query)."""
+        ...
+
+    def department_members(self, user_id: int) -> tuple[frozenset[int], frozenset[int]]:
+        """Users in the user's departments, and users in those or any of their sub-departments (one
+        query). Both are empty for a user in no department."""
         ...
 
     # Entities (rows keyed by column name; "id" included).

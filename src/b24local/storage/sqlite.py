@@ -11,14 +11,23 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from b24local.crm.entities import BindingKind, EntityType
 from b24local.crm.query import Condition, Query
-from b24local.storage.base import Binding, MultifieldRow, Row, User, Webhook, chunks
+from b24local.storage.base import (
+    Binding,
+    MultifieldRow,
+    OAuthApp,
+    OAuthLogin,
+    Row,
+    User,
+    Webhook,
+    chunks,
+)
 from b24local.storage.sql import SqlCompiler
 
 
@@ -101,6 +110,183 @@ class SqliteTransaction:
             )
             for r in rows
         ]
+
+    def webhook_set_active(self, webhook_id: int, active: bool) -> None:
+        self.conn.execute("UPDATE webhook SET active = ? WHERE id = ?", (int(active), webhook_id))
+
+    def webhook_delete(self, webhook_id: int) -> None:
+        self.conn.execute("DELETE FROM webhook WHERE id = ?", (webhook_id,))
+
+    # OAuth 2.0 applications -------------------------------------------------------------------------
+    _APP_COLUMNS = "a.id, a.name, a.client_id, a.secret_hash, a.scope, a.redirect_uri, a.version, a.active"
+
+    @staticmethod
+    def _app(r: Sequence[Any]) -> OAuthApp:
+        scopes = frozenset(filter(None, r[4].split(",")))
+        return OAuthApp(r[0], r[1], r[2], r[3], scopes, r[5], r[6], bool(r[7]))
+
+    def oauth_member_id(self) -> str:
+        return str(self._one("SELECT member_id FROM oauth_portal LIMIT 1"))
+
+    def oauth_app_add(
+        self, name: str, client_id: str, secret_hash: str, scopes: Sequence[str], redirect_uri: str
+    ) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO oauth_app (name, client_id, secret_hash, scope, redirect_uri) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (name, client_id, secret_hash, ",".join(scopes), redirect_uri),
+        )
+        return int(cur.lastrowid or 0)
+
+    def oauth_app_by_client_id(self, client_id: str) -> OAuthApp | None:
+        row = self.conn.execute(
+            f"SELECT {self._APP_COLUMNS} FROM oauth_app a WHERE a.client_id = ?", (client_id,)
+        ).fetchone()
+        return None if row is None else self._app(row)
+
+    def oauth_app_get(self, app_id: int) -> OAuthApp | None:
+        row = self.conn.execute(
+            f"SELECT {self._APP_COLUMNS} FROM oauth_app a WHERE a.id = ?", (app_id,)
+        ).fetchone()
+        return None if row is None else self._app(row)
+
+    def oauth_code_add(self, app_id: int, user_id: int, code_hash: str, expires_at: int) -> None:
+        self.conn.execute(
+            "INSERT INTO oauth_code (app_id, user_id, code_hash, expires_at) VALUES (?, ?, ?, ?)",
+            (app_id, user_id, code_hash, expires_at),
+        )
+
+    def oauth_code_take(self, app_id: int, code_hash: str, now: float) -> int | None:
+        row = self.conn.execute(
+            "UPDATE oauth_code SET used = 1 "
+            "WHERE code_hash = ? AND app_id = ? AND used = 0 AND expires_at > ? RETURNING user_id",
+            (code_hash, app_id, now),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def oauth_token_add(
+        self,
+        app_id: int,
+        user_id: int,
+        *,
+        access_hash: str,
+        access_expires_at: int,
+        refresh_hash: str,
+        refresh_expires_at: int,
+    ) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO oauth_token (app_id, user_id, access_hash, access_expires_at, refresh_hash, "
+            "refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (app_id, user_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at),
+        )
+        return int(cur.lastrowid or 0)
+
+    def oauth_refresh_take(self, app_id: int, refresh_hash: str, now: float) -> int | None:
+        row = self.conn.execute(
+            "UPDATE oauth_token SET refreshed = 1 "
+            "WHERE refresh_hash = ? AND app_id = ? AND refreshed = 0 AND refresh_expires_at > ? "
+            "RETURNING user_id",
+            (refresh_hash, app_id, now),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def oauth_login(self, access_hash: str) -> OAuthLogin | None:
+        r = self.conn.execute(
+            f"SELECT t.id, t.access_hash, t.access_expires_at, {self._APP_COLUMNS}, "
+            "u.id, u.name, u.last_name, u.is_admin, u.active, u.crm_access "
+            "FROM oauth_token t JOIN oauth_app a ON a.id = t.app_id JOIN b_user u ON u.id = t.user_id "
+            "WHERE t.access_hash = ?",
+            (access_hash,),
+        ).fetchone()
+        if r is None:
+            return None
+        user = User(r[11], r[12], r[13] or "", bool(r[14]), bool(r[15]), bool(r[16]))
+        return OAuthLogin(r[0], r[1], r[2], self._app(r[3:11]), user)
+
+    # Departments and CRM roles --------------------------------------------------------------------
+    _USER_COLUMNS = ("name", "last_name", "is_admin", "active", "crm_access")
+
+    def user_update(self, user_id: int, changes: Mapping[str, Any]) -> None:
+        columns = [c for c in self._USER_COLUMNS if c in changes]
+        if not columns:
+            return
+        values = [int(changes[c]) if isinstance(changes[c], bool) else changes[c] for c in columns]
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        self.conn.execute(f"UPDATE b_user SET {assignments} WHERE id = ?", [*values, user_id])
+
+    def department_add(self, name: str, parent_id: int | None) -> int:
+        cur = self.conn.execute("INSERT INTO b_department (name, parent_id) VALUES (?, ?)", (name, parent_id))
+        return int(cur.lastrowid or 0)
+
+    def department_exists(self, department_id: int) -> bool:
+        return self._one("SELECT 1 FROM b_department WHERE id = ?", (department_id,)) is not None
+
+    def user_departments(self, user_id: int) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT department_id FROM b_user_department WHERE user_id = ? ORDER BY 1", (user_id,)
+        )
+        return [r[0] for r in rows]
+
+    def user_departments_set(self, user_id: int, department_ids: Sequence[int]) -> None:
+        self.conn.execute("DELETE FROM b_user_department WHERE user_id = ?", (user_id,))
+        self.conn.executemany(
+            "INSERT INTO b_user_department (user_id, department_id) VALUES (?, ?)",
+            [(user_id, d) for d in dict.fromkeys(department_ids)],
+        )
+
+    def role_add(self, name: str, levels: Mapping[tuple[str, str], int]) -> int:
+        cur = self.conn.execute("INSERT INTO crm_role (name) VALUES (?)", (name,))
+        role_id = int(cur.lastrowid or 0)
+        self.conn.executemany(
+            "INSERT INTO crm_role_permission (role_id, entity, action, level) VALUES (?, ?, ?, ?)",
+            [(role_id, entity, action, int(level)) for (entity, action), level in levels.items()],
+        )
+        return role_id
+
+    def role_exists(self, role_id: int) -> bool:
+        return self._one("SELECT 1 FROM crm_role WHERE id = ?", (role_id,)) is not None
+
+    def role_assign(
+        self, role_id: int, *, user_id: int | None = None, department_id: int | None = None
+    ) -> bool:
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO crm_role_holder (role_id, user_id, department_id) VALUES (?, ?, ?)",
+            (role_id, user_id, department_id),
+        )
+        return cur.rowcount > 0
+
+    # Both walk the department tree with UNION ALL and aggregate in Python: no temporary B-trees, which
+    # cost ten times the rest of the query. A parent always exists before its child, so the tree has no
+    # cycles; the depth bound only guards against a database edited by hand.
+    def role_levels(self, user_id: int) -> dict[tuple[str, str], int]:
+        rows = self.conn.execute(
+            "WITH RECURSIVE up(id, depth) AS ("
+            " SELECT department_id, 0 FROM b_user_department WHERE user_id = ?"
+            " UNION ALL SELECT d.parent_id, up.depth + 1 FROM up JOIN b_department d ON d.id = up.id"
+            " WHERE d.parent_id IS NOT NULL AND up.depth < 100) "
+            "SELECT p.entity, p.action, p.level FROM crm_role_holder h "
+            "JOIN crm_role_permission p ON p.role_id = h.role_id WHERE h.user_id = ? "
+            "UNION ALL SELECT p.entity, p.action, p.level FROM up "
+            "JOIN crm_role_holder h ON h.department_id = up.id "
+            "JOIN crm_role_permission p ON p.role_id = h.role_id",
+            (user_id, user_id),
+        )
+        levels: dict[tuple[str, str], int] = {}
+        for entity, action, level in rows:
+            if level > levels.get((entity, action), -1):
+                levels[(entity, action)] = level
+        return levels
+
+    def department_members(self, user_id: int) -> tuple[frozenset[int], frozenset[int]]:
+        rows = self.conn.execute(
+            "WITH RECURSIVE down(id, depth) AS ("
+            " SELECT department_id, 0 FROM b_user_department WHERE user_id = ?"
+            " UNION ALL SELECT d.id, down.depth + 1 FROM down JOIN b_department d ON d.parent_id = down.id"
+            " WHERE down.depth < 100) "
+            "SELECT ud.user_id, down.depth FROM down JOIN b_user_department ud ON ud.department_id = down.id",
+            (user_id,),
+        ).fetchall()
+        return frozenset(r[0] for r in rows if r[1] == 0), frozenset(r[0] for r in rows)
 
     # Entities -------------------------------------------------------------------------------------
     def _row(self, cur: sqlite3.Cursor, values: Sequence[Any]) -> Row:
