@@ -1,12 +1,19 @@
-"""Shared fixtures: real b24local servers on loopback over real SQLite files.
+"""Shared fixtures: real b24local servers on loopback over real databases.
 
 ``server`` is one live server for the whole session (tests create their own leads and contacts, so
 they do not see each other's data); ``fresh_server`` is a new server on an empty database, for tests
 that need exact ids (the seed examples) or a known empty state.
+
+Both run once per backend: SQLite files, and PostgreSQL databases in a throwaway cluster
+(tests/pgcluster.py). ``B24LOCAL_TEST_BACKENDS=sqlite,postgres`` chooses (default: both when the
+PostgreSQL binaries are installed, and always both under CI, where a missing PostgreSQL fails).
+Tests marked ``sqlite_only``, and the client-library tests (tests/clients/, which test the clients,
+not the storage), run on SQLite only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import socket
@@ -25,7 +32,11 @@ import pytest
 
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.crm.entities import CONTACT, LEAD
-from b24local.storage.sqlite import SqliteStorage
+from b24local.storage.base import Storage
+from b24local.storage.open import open_storage
+from tests.pgcluster import Cluster, find_bindir
+
+BACKENDS = ("sqlite", "postgres")
 
 
 def free_port() -> int:
@@ -50,11 +61,13 @@ class Response:
 class LiveServer:
     base_url: str
     webhook_url: str  # http://127.0.0.1:PORT/rest/1/CODE/ (user 1, administrator, scope crm)
-    db_path: Path
+    db_path: Path | None  # the SQLite file (None on PostgreSQL)
     process: subprocess.Popen[str]
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
     ca_file: str | None = None  # the local CA of a server started with --tls
     lines: queue.Queue[str] | None = None  # what the server prints after starting
+    database_url: str = ""
+    helper_store: Storage | None = None  # PostgreSQL: one connection for the fixture helpers
 
     def output(self, wait: float = 0.5) -> str:
         """What the server has printed (stdout and stderr) since it started, waiting up to ``wait`` s."""
@@ -74,7 +87,11 @@ class LiveServer:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.db_path}"
+        return self.database_url or f"sqlite:///{self.db_path}"
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.db_url.startswith("sqlite:") else "postgres"
 
     def call(
         self,
@@ -93,9 +110,9 @@ class LiveServer:
         """Any request to ``base_url + path``."""
         return self.client.request(method, self.base_url + path, **kwargs)
 
-    def storage(self) -> SqliteStorage:
-        """The server's own database file, opened beside it (for fixtures and state checks)."""
-        return SqliteStorage(self.db_url)
+    def storage(self) -> Storage:
+        """The server's own database, opened beside it (for fixtures and state checks)."""
+        return open_storage(self.db_url)
 
     # Fixture helpers that write straight to the database --------------------------------------
     def add_user(
@@ -107,14 +124,10 @@ class LiveServer:
         crm_access: bool = True,
     ) -> str:
         """A new user with a webhook; returns the webhook URL prefix (``.../rest/{id}/{code}/``)."""
-        store = self.storage()
-        try:
-            code = new_code()
-            with store.write() as tx:
-                user_id = tx.user_add(name, "", admin, crm_access)
-                tx.webhook_add(user_id, hash_secret(code), scopes)
-        finally:
-            store.close()
+        code = new_code()
+        with self._helper() as store, store.write() as tx:
+            user_id = tx.user_add(name, "", admin, crm_access)
+            tx.webhook_add(user_id, hash_secret(code), scopes)
         return f"{self.base_url}/rest/{user_id}/{code}/"
 
     def insert_lead(self, lead_id: int | None = None, *, assigned_by: int = 1, **columns: Any) -> int:
@@ -128,17 +141,31 @@ class LiveServer:
         )
 
     def _insert(self, entity: Any, entity_id: int | None, values: dict[str, Any]) -> int:
-        store = self.storage()
-        try:
-            if entity_id is not None:
-                values = {"id": entity_id, **values}
-            with store.write() as tx:
-                return tx.entity_insert(entity, values)
-        finally:
-            store.close()
+        if entity_id is not None:
+            values = {"id": entity_id, **values}
+        with self._helper() as store, store.write() as tx:
+            return tx.entity_insert(entity, values)
+
+    @contextlib.contextmanager
+    def _helper(self) -> Iterator[Storage]:
+        """The storage for one fixture write: a new SQLite connection each time (as before), or one
+        PostgreSQL connection kept for the server's lifetime (a connection costs a backend process)."""
+        if self.backend == "sqlite":
+            store = self.storage()
+            try:
+                yield store
+            finally:
+                store.close()
+            return
+        if self.helper_store is None:
+            self.helper_store = self.storage()
+        yield self.helper_store
 
     def stop(self) -> None:
         self.client.close()
+        if self.helper_store is not None:
+            self.helper_store.close()
+            self.helper_store = None
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -170,9 +197,12 @@ def _read_line(lines: queue.Queue[str], deadline: float) -> str:
         return ""
 
 
-def start_server(db_path: Path, *extra: str, webhook_path: str | None = None) -> LiveServer:
-    """A server on a free port. On an existing database no webhook is printed: pass the
-    ``/rest/{user}/{code}/`` part of one made earlier as ``webhook_path``."""
+def start_server(db: Path | str, *extra: str, webhook_path: str | None = None) -> LiveServer:
+    """A server on a free port, on an SQLite file (a path) or a database URL. On an existing database
+    no webhook is printed: pass the ``/rest/{user}/{code}/`` part of one made earlier as
+    ``webhook_path``."""
+    db_path = db if isinstance(db, Path) else None
+    url = f"sqlite:///{db}" if isinstance(db, Path) else db
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("B24LOCAL_DATABASE_URL", None)
@@ -185,7 +215,7 @@ def start_server(db_path: Path, *extra: str, webhook_path: str | None = None) ->
             "--port",
             str(port),
             "--database",
-            f"sqlite:///{db_path}",
+            url,
             *extra,
         ],
         stdout=subprocess.PIPE,
@@ -234,18 +264,86 @@ def start_server(db_path: Path, *extra: str, webhook_path: str | None = None) ->
         client=client,
         ca_file=ca,
         lines=lines,
+        database_url=url,
     )
 
 
+def wanted_backends() -> list[str]:
+    """The backends to run on: $B24LOCAL_TEST_BACKENDS, else both (SQLite alone locally when the
+    PostgreSQL binaries are missing)."""
+    named = os.environ.get("B24LOCAL_TEST_BACKENDS", "")
+    if named.strip():
+        chosen = [b.strip() for b in named.split(",") if b.strip()]
+        unknown = sorted(set(chosen) - set(BACKENDS))
+        if unknown:
+            raise pytest.UsageError(
+                f"B24LOCAL_TEST_BACKENDS: unknown backend(s) {unknown}; known: {BACKENDS}"
+            )
+        return chosen
+    if find_bindir() is None and not os.environ.get("CI"):
+        return ["sqlite"]
+    return list(BACKENDS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: runs on the SQLite backend only (reads its file)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    backends = wanted_backends()
+    in_clients = "clients" in Path(str(metafunc.definition.path)).parts
+    if in_clients or metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        backends = [b for b in backends if b == "sqlite"] or ["sqlite"]
+    metafunc.parametrize("backend", backends, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = start_server(tmp_path_factory.mktemp("shared") / "b24local.db")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend under test ("sqlite" or "postgres"); parametrised by pytest_generate_tests."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the session (skipped locally when PostgreSQL is missing;
+    a failure under CI, whose .ci/run installs it)."""
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = Cluster(bindir)
+    try:
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    yield cluster
+    cluster.stop()
+
+
+def new_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> Path | str:
+    """An empty database on ``backend``: a file in ``folder`` (SQLite) or a new database's URL."""
+    if backend == "sqlite":
+        return folder / "b24local.db"
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database()
+
+
+@pytest.fixture(scope="session")
+def server(
+    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    live = start_server(new_database(request, backend, tmp_path_factory.mktemp("shared")))
     yield live
     live.stop()
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_server(tmp_path / "b24local.db")
+def fresh_server(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[LiveServer]:
+    live = start_server(new_database(request, backend, tmp_path))
     yield live
     live.stop()

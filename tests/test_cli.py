@@ -137,7 +137,8 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         (
             ("user", "create", "--name", "X", "--database", "mysql://localhost/x"),
             1,
-            "b24local: error: unsupported database URL scheme 'mysql' (supported: sqlite:///path)",
+            "b24local: error: unsupported database URL scheme 'mysql' (supported: sqlite:///path, "
+            "postgresql://user:password@host:port/database)",
         ),
         (
             (
@@ -157,6 +158,20 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     for args, code, message in cases:
         done = b24local(*args)
         assert (done.returncode, done.stderr, done.stdout) == (code, message + "\n", ""), args
+
+
+def test_unreachable_postgresql_is_one_line_without_password() -> None:
+    port = free_port()  # nothing listens there
+    done = b24local(
+        "user", "create", "--name", "X", "--database", f"postgresql://u:secret@127.0.0.1:{port}/x"
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(
+        f"b24local: error: cannot connect to database postgresql://u:***@127.0.0.1:{port}/x: "
+    )
+    assert done.stderr.count("\n") == 1
+    assert "secret" not in done.stderr
+    assert (done.stdout, "Traceback" in done.stderr) == ("", False)
 
 
 def test_port_in_use_is_one_line(tmp_path: Path) -> None:

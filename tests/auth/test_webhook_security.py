@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import LiveServer
 from tests.expected import INSUFFICIENT_SCOPE, INVALID_CREDENTIALS
 
@@ -153,6 +155,7 @@ def test_scopes_are_enforced(server: LiveServer) -> None:
     assert set(reply.result["result"]) == {"b"}
 
 
+@pytest.mark.sqlite_only  # reads the database file and its WAL
 def test_codes_never_appear_in_output_errors_or_the_database(fresh_server: LiveServer) -> None:
     live = fresh_server
     live.output(wait=0.3)  # what the server printed on start: the bootstrap URL, shown once on purpose

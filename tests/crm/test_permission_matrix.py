@@ -36,9 +36,8 @@ import pytest
 
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT, EntityType
-from b24local.storage.base import Binding
-from b24local.storage.sqlite import SqliteStorage
-from tests.conftest import LiveServer, Response, start_server
+from b24local.storage.base import Binding, Storage
+from tests.conftest import LiveServer, Response, new_database, start_server
 from tests.expected import LEAD_CONTACT_FIELDS
 
 LEVELS = ("NONE", "OWN", "DEPARTMENT", "SUBDEPARTMENTS", "OPEN", "ALL")
@@ -166,7 +165,7 @@ assert len(EXPECTED) == len(TABLE) * len(LEVELS) * len(TARGETS)
 @dataclass
 class World:
     server: LiveServer
-    store: SqliteStorage
+    store: Storage
     callers: dict[str, tuple[int, str]] = field(default_factory=dict)  # level → (user id, webhook)
     colleague: int = 0
     sub: int = 0
@@ -221,8 +220,10 @@ EVERYTHING = [(e, a) for e in ("lead", "contact") for a in ("read", "add", "upda
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    server = start_server(tmp_path_factory.mktemp("matrix") / "b24local.db")
+def world(
+    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    server = start_server(new_database(request, backend, tmp_path_factory.mktemp("matrix")))
     store = server.storage()
     live = World(server, store)
     with store.write() as tx:

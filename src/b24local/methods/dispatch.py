@@ -5,6 +5,7 @@ Used by the HTTP layer for every call and by `batch` for each of its commands.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,8 +13,11 @@ from typing import Any
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
 from b24local.methods.registry import Call, Calls, Method, load_all
-from b24local.protocol.errors import insufficient_scope, method_not_found
+from b24local.protocol.errors import insufficient_scope, method_not_found, server_busy
 from b24local.storage.base import Storage, Transaction
+from b24local.storage.busy import LOCK_WAIT, StorageBusy, sleep_before_retry
+
+log = logging.getLogger("b24local")
 
 #: Authenticates a request inside the call's transaction.
 Authenticator = Callable[[Transaction], AuthContext]
@@ -26,6 +30,8 @@ CallCheck = Callable[[AuthContext, Method], None]
 class Dispatcher:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        #: How long one call may keep retrying a busy database before it answers 503 (seconds).
+        self.lock_wait = float(getattr(storage, "lock_wait", LOCK_WAIT))
         self.methods = load_all()
         self.timing_hooks: list[TimingHook] = []
         self.call_checks: list[CallCheck] = []
@@ -49,21 +55,34 @@ class Dispatcher:
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
         ran = False  # timing hooks see only calls whose method ran (not refused ones)
+        deadline = time.monotonic() + self.lock_wait
+        attempt = 0
         try:
-            transaction = self.storage.write() if entry is not None and entry.write else self.storage.read()
-            with transaction as tx:
-                if ctx is None:
-                    assert not isinstance(auth, AuthContext)
-                    ctx = auth(tx)
-                if entry is None:
-                    raise method_not_found()
-                if not ctx.has_scope(entry.scope):
-                    raise insufficient_scope()
-                for check in self.call_checks:
-                    check(ctx, entry)
-                assert entry.handler is not None
-                ran = True
-                result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx)))
+            while True:
+                try:
+                    transaction = (
+                        self.storage.write() if entry is not None and entry.write else self.storage.read()
+                    )
+                    with transaction as tx:
+                        if ctx is None:
+                            assert not isinstance(auth, AuthContext)
+                            ctx = auth(tx)
+                        if entry is None:
+                            raise method_not_found()
+                        if not ctx.has_scope(entry.scope):
+                            raise insufficient_scope()
+                        for check in self.call_checks:
+                            check(ctx, entry)
+                        assert entry.handler is not None
+                        ran = True
+                        result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx)))
+                    break
+                except StorageBusy:
+                    # Rolled back: nothing of this attempt was written, so the whole call may run again.
+                    if not sleep_before_retry(attempt, deadline):
+                        log.warning("database busy past %.1f s: %s answered 503", self.lock_wait, name)
+                        raise server_busy() from None
+                    attempt += 1
         finally:
             elapsed = time.perf_counter() - started
             if ran and ctx is not None and entry is not None:

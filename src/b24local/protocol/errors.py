@@ -62,3 +62,8 @@ def entity_too_large() -> ApiError:
 
 def internal_error() -> ApiError:
     return ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+
+
+def server_busy() -> ApiError:
+    """The database stayed locked past the retry bound: nothing was written, the client may retry."""
+    return ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests: the database is busy, try again")

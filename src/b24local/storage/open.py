@@ -10,5 +10,12 @@ def open_storage(url: str, *, serving: bool = False) -> Storage:
     """``serving``: the storage of a running server (background maintenance such as WAL checkpoints)."""
     if url.startswith("sqlite:"):
         return SqliteStorage(url, serving=serving)
+    if url.startswith(("postgresql://", "postgres://")):
+        from b24local.storage.postgres import PostgresStorage  # psycopg loads only when it is used
+
+        return PostgresStorage(url)
     scheme = url.split(":", 1)[0] if ":" in url else url
-    raise StorageError(f"unsupported database URL scheme '{scheme}' (supported: sqlite:///path)")
+    raise StorageError(
+        f"unsupported database URL scheme '{scheme}' "
+        "(supported: sqlite:///path, postgresql://user:password@host:port/database)"
+    )

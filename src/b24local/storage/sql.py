@@ -22,6 +22,12 @@ from b24local.crm.query import (
 
 
 class SqlCompiler:
+    #: The case-insensitive (for ASCII) pattern match: SQLite's LIKE is one; PostgreSQL's is ILIKE.
+    like = "LIKE"
+    #: Where NULLs sort; "" keeps SQLite's own order (first ascending, last descending).
+    nulls_asc = ""
+    nulls_desc = ""
+
     def __init__(self, entity: EntityType, placeholder: str = "?") -> None:
         self.entity = entity
         self.ph = placeholder
@@ -31,6 +37,10 @@ class SqlCompiler:
     def _param(self, value: Any) -> str:
         self.params.append(value)
         return self.ph
+
+    def text(self, expr: str) -> str:
+        """``expr`` as text for a pattern match (SQLite compares any type; PostgreSQL casts)."""
+        return expr
 
     def term(self, term: Term) -> str:
         table = self.entity.table
@@ -59,9 +69,9 @@ class SqlCompiler:
             values = list(cond.value)
             test = f"m.value IN ({', '.join(self._param(v) for v in values)})"
         elif cond.op in ("contains", "not_contains"):
-            test = f"m.value LIKE {self._param(_like_contains(cond.value))} ESCAPE '\\'"
+            test = f"m.value {self.like} {self._param(_like_contains(cond.value))} ESCAPE '\\'"
         elif cond.op in ("like", "not_like"):
-            test = f"m.value LIKE {self._param(cond.value)}"
+            test = f"m.value {self.like} {self._param(cond.value)}"
         elif cond.op in ("is_null", "not_null"):
             test = "1=1"
         else:
@@ -94,20 +104,24 @@ class SqlCompiler:
             inner = ", ".join(self._param(v) for v in values)
             return f"{expr} IN ({inner})" if op == "in" else f"({expr} IS NULL OR {expr} NOT IN ({inner}))"
         if op == "contains":
-            return f"{expr} LIKE {self._param(_like_contains(value))} ESCAPE '\\'"
+            return f"{self.text(expr)} {self.like} {self._param(_like_contains(value))} ESCAPE '\\'"
         if op == "not_contains":
-            return f"({expr} IS NULL OR {expr} NOT LIKE {self._param(_like_contains(value))} ESCAPE '\\')"
+            pattern = self._param(_like_contains(value))
+            return f"({expr} IS NULL OR {self.text(expr)} NOT {self.like} {pattern} ESCAPE '\\')"
         if op == "like":
-            return f"{expr} LIKE {self._param(value)}"
+            return f"{self.text(expr)} {self.like} {self._param(value)}"
         if op == "not_like":
-            return f"({expr} IS NULL OR {expr} NOT LIKE {self._param(value)})"
+            return f"({expr} IS NULL OR {self.text(expr)} NOT {self.like} {self._param(value)})"
         if op == "ne":
             return f"({expr} IS NULL OR {expr} <> {self._param(value)})"
         sql_op = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
         return f"{expr} {sql_op} {self._param(value)}"
 
     def order(self, query: Query) -> str:
-        parts = [f"{self.term(t)} {'DESC' if desc else 'ASC'}" for t, desc in query.order]
+        parts = [
+            f"{self.term(t)} {'DESC' + self.nulls_desc if desc else 'ASC' + self.nulls_asc}"
+            for t, desc in query.order
+        ]
         if not any(isinstance(t, Column) and t.name == "id" for t, _ in query.order):
             parts.append(f"{self.entity.table}.id ASC")
         return ", ".join(parts)

@@ -2,8 +2,9 @@
 
 The server calls SQLite directly on its event loop: a call is a handful of indexed statements that
 take microseconds, far less than a hop to a worker thread would cost. Within one process, calls
-therefore run one at a time; across processes, ``BEGIN IMMEDIATE`` and the busy timeout serialise
-writers.
+therefore run one at a time; across processes (``serve --workers N``), ``BEGIN IMMEDIATE`` and the
+busy timeout serialise writers, and a database still busy after that is retried with backoff and
+finally reported as :class:`~b24local.storage.busy.StorageBusy` (``_Scope``), never as a raw error.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -28,6 +30,7 @@ from b24local.storage.base import (
     Webhook,
     chunks,
 )
+from b24local.storage.busy import StorageBusy, sleep_before_retry
 from b24local.storage.sql import SqlCompiler
 
 
@@ -440,21 +443,66 @@ class SqliteTransaction:
         return out
 
 
+def is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (any extended code): another connection holds a lock."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class _Scope:
-    """One transaction: commits when the block ends normally, rolls back on any exception."""
+    """One transaction: commits when the block ends normally, rolls back on any exception.
 
-    __slots__ = ("begin", "tx")
+    ``BEGIN`` and ``COMMIT`` that find the database busy are retried with backoff until ``lock_wait``
+    seconds have passed since the block was entered (SQLite itself already waits up to the busy
+    timeout inside each attempt); past that, or when a statement inside the block finds it busy, the
+    transaction is rolled back and :class:`StorageBusy` raised, which the dispatcher may rerun.
+    """
 
-    def __init__(self, tx: SqliteTransaction, begin: str) -> None:
+    __slots__ = ("begin", "deadline", "lock_wait", "tx")
+
+    def __init__(self, tx: SqliteTransaction, begin: str, lock_wait: float) -> None:
         self.tx = tx
         self.begin = begin
+        self.lock_wait = lock_wait
+        self.deadline = 0.0
 
     def __enter__(self) -> SqliteTransaction:
-        self.tx.conn.execute(self.begin)
+        self.deadline = time.monotonic() + self.lock_wait
+        self._retrying(self.begin)
         return self.tx
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
-        self.tx.conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if exc is None:
+            try:
+                self._retrying("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+            return
+        self._rollback()
+        if is_busy(exc):
+            raise StorageBusy(str(exc)) from exc
+
+    def _retrying(self, statement: str) -> None:
+        attempt = 0
+        while True:
+            try:
+                self.tx.conn.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                if not sleep_before_retry(attempt, self.deadline):
+                    raise StorageBusy(str(exc)) from exc
+                attempt += 1
+
+    def _rollback(self) -> None:
+        if self.tx.conn.in_transaction:
+            self.tx.conn.execute("ROLLBACK")
 
 
 class _Checkpointer(threading.Thread):
@@ -482,6 +530,10 @@ class _Checkpointer(threading.Thread):
 class SqliteStorage:
     def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, serving: bool = False) -> None:
         self.path = path_from_url(url)
+        #: The bound on waiting for the database lock in one transaction (seconds).
+        self.lock_wait = busy_timeout_ms / 1000
+        #: The migrations this open applied (``db upgrade`` reports them).
+        self.applied_migrations: list[int] = []
         parent = Path(self.path).parent
         if not parent.is_dir():
             raise StorageError(f"cannot open database {self.path}: directory {parent} does not exist")
@@ -515,16 +567,22 @@ class SqliteStorage:
                 for statement in _statements(script):
                     self.conn.execute(statement)
                 self.conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+                self.applied_migrations.append(version)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
 
+    def schema_version(self) -> int:
+        """The highest migration applied to the database."""
+        with self.read() as tx:
+            return int(tx._one("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
     def read(self) -> _Scope:
-        return _Scope(self._tx, "BEGIN")
+        return _Scope(self._tx, "BEGIN", self.lock_wait)
 
     def write(self) -> _Scope:
-        return _Scope(self._tx, "BEGIN IMMEDIATE")
+        return _Scope(self._tx, "BEGIN IMMEDIATE", self.lock_wait)
 
     def close(self) -> None:
         if self._checkpointer is not None:
@@ -532,6 +590,8 @@ class SqliteStorage:
             self._checkpointer.join()
             self._checkpointer = None
             with contextlib.suppress(sqlite3.Error):
+                # Other server processes may be using the file: do not wait long for them.
+                self.conn.execute("PRAGMA busy_timeout = 200")
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()
 

@@ -1,0 +1,278 @@
+"""The PostgreSQL backend: migrations, the invariants the schema itself enforces, transactions, and
+concurrent calls on one lead (row locks; a lost race is rerun by the server)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from importlib import resources
+
+import psycopg
+import psycopg.errors
+import pytest
+
+from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
+from b24local.crm.query import Query
+from b24local.storage.base import Binding
+from b24local.storage.busy import StorageBusy
+from b24local.storage.open import open_storage
+from b24local.storage.postgres import PostgresStorage
+from b24local.storage.sqlite import StorageError
+from tests.conftest import LiveServer, start_server
+from tests.pgcluster import Cluster
+
+MIGRATIONS = sorted(
+    int(item.name[:4])
+    for item in (resources.files("b24local.storage.migrations") / "postgres").iterdir()
+    if item.name.endswith(".sql")
+)
+SQLITE_MIGRATIONS = sorted(
+    int(item.name[:4])
+    for item in (resources.files("b24local.storage.migrations") / "sqlite").iterdir()
+    if item.name.endswith(".sql")
+)
+
+
+@pytest.fixture
+def url(pg_cluster: Cluster) -> str:
+    return pg_cluster.new_database()
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[PostgresStorage]:
+    opened = PostgresStorage(url)
+    yield opened
+    opened.close()
+
+
+def test_open_storage_by_scheme(url: str) -> None:
+    for form in (url, url.replace("postgresql://", "postgres://", 1)):
+        opened = open_storage(form)
+        assert isinstance(opened, PostgresStorage)
+        opened.close()
+
+
+def test_unreachable_database_is_a_one_line_storage_error(pg_cluster: Cluster) -> None:
+    with pytest.raises(StorageError) as caught:
+        open_storage(f"postgresql://postgres:pw@127.0.0.1:{pg_cluster.port}/no_such_database")
+    message = str(caught.value)
+    assert message.startswith("cannot connect to database postgresql://postgres:***@127.0.0.1:")
+    assert "\n" not in message and "pw@" not in message and "no_such_database" in message
+
+
+def test_migrations_mirror_sqlite_and_are_idempotent(url: str) -> None:
+    assert MIGRATIONS == SQLITE_MIGRATIONS
+    first = PostgresStorage(url)
+    with first.read() as tx:
+        member_id = tx.oauth_member_id()
+    first.close()
+    again = PostgresStorage(url)  # nothing left to apply: no error, no second portal row
+    try:
+        versions = [r[0] for r in again.conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+        assert versions == MIGRATIONS
+        assert again.conn.execute("SELECT count(*) FROM oauth_portal").fetchone() == (1,)
+        with again.read() as tx:
+            assert tx.oauth_member_id() == member_id
+            assert len(member_id) == 32
+    finally:
+        again.close()
+
+
+def test_concurrent_first_opens_migrate_once(url: str) -> None:
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            PostgresStorage(url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(MIGRATIONS),)
+
+
+def _lead_and_contacts(store: PostgresStorage, contacts: int = 2) -> tuple[int, list[int]]:
+    with store.write() as tx:
+        lead = tx.entity_insert(LEAD, {"title": "L"})
+        return lead, [tx.entity_insert(CONTACT, {"name": f"C{i}"}) for i in range(contacts)]
+
+
+def test_two_primaries_refused(store: PostgresStorage) -> None:
+    lead, (c1, c2) = _lead_and_contacts(store)
+    with pytest.raises(psycopg.errors.UniqueViolation), store.write() as tx:
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(c1, 10, True))
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(c2, 20, True))
+    with store.read() as tx:
+        assert tx.bindings_get(LEAD_CONTACT, lead) == []  # rolled back whole
+
+
+def test_dangling_contact_refused_and_deletes_cascade(store: PostgresStorage) -> None:
+    lead, (c1, c2) = _lead_and_contacts(store)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), store.write() as tx:
+        tx.binding_insert(LEAD_CONTACT, lead, Binding(c2 + 1000, 10, True))
+    with store.write() as tx:
+        tx.bindings_replace(LEAD_CONTACT, lead, [Binding(c2, 10, True), Binding(c1, 10, False)])
+    with store.read() as tx:  # ordered by SORT, then the bound id
+        assert [b.bound_id for b in tx.bindings_get(LEAD_CONTACT, lead)] == [c1, c2]
+    with store.write() as tx:
+        tx.entity_delete(CONTACT, c1)
+    with store.read() as tx:
+        assert tx.bindings_get(LEAD_CONTACT, lead) == [Binding(c2, 10, True)]
+    with store.write() as tx:
+        tx.entity_delete(LEAD, lead)
+    with store.read() as tx:
+        assert tx.owners_of(LEAD_CONTACT, c2) == []
+
+
+def test_rollback_on_exception(store: PostgresStorage) -> None:
+    with pytest.raises(RuntimeError), store.write() as tx:
+        tx.entity_insert(LEAD, {"title": "gone"})
+        raise RuntimeError("boom")
+    with store.read() as tx:
+        assert tx.entity_select(LEAD, Query()) == []
+    with store.write() as tx:  # the connection is usable again
+        assert tx.entity_insert(LEAD, {"title": "kept"}) > 0
+
+
+def test_explicit_ids_move_the_identity_on(store: PostgresStorage) -> None:
+    with store.write() as tx:
+        assert tx.entity_insert(LEAD, {"id": 40, "title": "fixed"}) == 40
+        assert tx.entity_insert(LEAD, {"title": "next"}) == 41
+
+
+def test_untyped_numbers_compare_with_text_columns(store: PostgresStorage) -> None:
+    with store.write() as tx:
+        lead = tx.entity_insert(LEAD, {"title": 123, "assigned_by_id": "7", "opportunity": 2})
+        row = tx.entity_get(LEAD, lead)
+    assert row is not None
+    assert (row["title"], row["assigned_by_id"], row["opportunity"]) == ("123", 7, 2.0)
+
+
+def test_concurrent_binding_writes_on_one_lead_serialise(url: str) -> None:
+    """Two connections read-modify-write one lead's bindings at once: the second waits for the first's
+    row lock and sees its binding (without the lock both would add a primary, and one would fail)."""
+    first, second = PostgresStorage(url), PostgresStorage(url)
+    try:
+        lead, (c1, c2) = _lead_and_contacts(first)
+        inside = threading.Event()
+        results: dict[int, list[Binding]] = {}
+
+        def add(store: PostgresStorage, contact: int, hold: float) -> None:
+            with store.write() as tx:
+                current = tx.bindings_get(LEAD_CONTACT, lead)
+                inside.set()
+                time.sleep(hold)
+                has_primary = any(b.is_primary for b in current)
+                sort = max((b.sort for b in current), default=0) + 10
+                tx.binding_insert(LEAD_CONTACT, lead, Binding(contact, sort, not has_primary))
+                results[contact] = current
+
+        holder = threading.Thread(target=add, args=(first, c1, 0.5))
+        holder.start()
+        assert inside.wait(10)
+        started = time.monotonic()
+        add(second, c2, 0)
+        waited = time.monotonic() - started
+        holder.join()
+        assert waited > 0.3  # it waited for the first transaction
+        assert results[c2] == [Binding(c1, 10, True)]
+        with first.read() as tx:
+            assert tx.bindings_get(LEAD_CONTACT, lead) == [Binding(c1, 10, True), Binding(c2, 20, False)]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_deadlock_leaves_as_storage_busy_and_the_connection_recovers(url: str) -> None:
+    store = PostgresStorage(url)
+    try:
+        lead, (contact,) = _lead_and_contacts(store, 1)
+        with psycopg.connect(url) as other:
+            other.execute("SET deadlock_timeout = '30s'")  # the storage's transaction is the victim
+            other.execute("SELECT 1 FROM crm_contact WHERE id = %s FOR UPDATE", (contact,))
+            failure: list[BaseException] = []
+
+            def bind() -> None:
+                try:
+                    with store.write() as tx:
+                        tx.bindings_replace(LEAD_CONTACT, lead, [Binding(contact, 10, True)])
+                except BaseException as exc:
+                    failure.append(exc)
+
+            thread = threading.Thread(target=bind)
+            thread.start()
+            _wait_for_lock_waiter(other)
+            other.execute("SELECT 1 FROM crm_lead WHERE id = %s FOR UPDATE", (lead,))
+            other.commit()
+            thread.join()
+        assert len(failure) == 1 and isinstance(failure[0], StorageBusy), failure
+        assert isinstance(failure[0].__cause__, psycopg.errors.DeadlockDetected)
+        with store.write() as tx:
+            tx.bindings_replace(LEAD_CONTACT, lead, [Binding(contact, 10, True)])
+        with store.read() as tx:
+            assert tx.bindings_get(LEAD_CONTACT, lead) == [Binding(contact, 10, True)]
+    finally:
+        store.close()
+
+
+def test_server_reruns_a_call_that_lost_a_deadlock(pg_cluster: Cluster) -> None:
+    """A live server's items.set deadlocks with another connection and is the one rolled back; the
+    server reruns it, and the client sees plain success (never a 500)."""
+    live: LiveServer = start_server(pg_cluster.new_database())
+    try:
+        lead, contact = live.insert_lead(), live.insert_contact()
+        with psycopg.connect(live.db_url) as other:
+            other.execute("SET deadlock_timeout = '30s'")
+            other.execute("SELECT 1 FROM crm_contact WHERE id = %s FOR UPDATE", (contact,))
+            replies: list[object] = []
+            call = threading.Thread(
+                target=lambda: replies.append(
+                    live.call(
+                        "crm.lead.contact.items.set",
+                        {"id": lead, "items": [{"CONTACT_ID": contact, "IS_PRIMARY": "Y"}]},
+                    )
+                )
+            )
+            call.start()
+            _wait_for_lock_waiter(other)
+            # Takes the lead's row lock: possible only once the server's first attempt has rolled back.
+            other.execute("UPDATE crm_lead SET title = 'other writer' WHERE id = %s", (lead,))
+            other.commit()
+            call.join(30)
+        (reply,) = replies
+        assert (reply.status, reply.result) == (200, True)  # type: ignore[attr-defined]
+        got = live.call("crm.lead.contact.items.get", {"id": lead}).result
+        assert [(c["CONTACT_ID"], c["IS_PRIMARY"]) for c in got] == [(contact, "Y")]
+        assert live.call("crm.lead.get", {"id": lead}).result["TITLE"] == "other writer"
+    finally:
+        live.stop()
+
+
+def _wait_for_lock_waiter(conn: psycopg.Connection[object]) -> None:
+    """Until another backend of this database waits for a lock (the call under test)."""
+    deadline = time.monotonic() + 20
+    with psycopg.connect(conn.info.dsn, autocommit=True) as watcher:
+        while time.monotonic() < deadline:
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no transaction waited for the lock")
+
+
+def test_a_lost_connection_is_reopened_by_the_next_call(url: str, store: PostgresStorage) -> None:
+    lead, _ = _lead_and_contacts(store, 0)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
+    with store.read() as tx:
+        assert tx.entity_get(LEAD, lead) is not None
