@@ -21,6 +21,7 @@ from b24local.storage.postgres import PostgresStorage
 from b24local.storage.sqlite import StorageError
 from tests.conftest import LiveServer, start_server
 from tests.pgcluster import Cluster
+from tests.test_cli import b24local
 
 MIGRATIONS = sorted(
     int(item.name[:4])
@@ -276,3 +277,14 @@ def test_a_lost_connection_is_reopened_by_the_next_call(url: str, store: Postgre
         admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
     with store.read() as tx:
         assert tx.entity_get(LEAD, lead) is not None
+
+
+def test_db_upgrade_prints_the_applied_migrations_and_the_schema_version(url: str) -> None:
+    first = b24local("db", "upgrade", "--database", url)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == (
+        f"Applied migrations: {', '.join(map(str, MIGRATIONS))}\nSchema version: {MIGRATIONS[-1]}\n"
+    )
+    again = b24local("db", "upgrade", "--database", url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"No pending migrations.\nSchema version: {MIGRATIONS[-1]}\n"

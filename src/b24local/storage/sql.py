@@ -5,9 +5,10 @@ Identifiers come only from entity and binding definitions; every value is a boun
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from b24local.crm.entities import BINDINGS, EntityType
+from b24local.crm.entities import BINDINGS, BindingKind, EntityType
 from b24local.crm.query import (
     AllOf,
     AnyOf,
@@ -19,6 +20,7 @@ from b24local.crm.query import (
     Query,
     Term,
 )
+from b24local.storage.base import Binding, MultifieldRow, OAuthApp, OAuthLogin, Row, User, Webhook, chunks
 
 
 class SqlCompiler:
@@ -134,3 +136,424 @@ def _textual(value: Any) -> bool:
 def _like_contains(value: Any) -> str:
     text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{text}%"
+
+
+class SqlTransaction:
+    """The :class:`~b24local.storage.base.Transaction` methods both SQL backends share.
+
+    A backend sets ``ph`` (its placeholder), ``compiler`` and ``_ROLE_ASSIGN``, and implements the
+    hooks for what differs: ``_insert`` (how an insert returns its id), ``_executemany``, ``_row``
+    (column names of a cursor) and ``_lock_owner`` (row locking before a binding read or write).
+    The fixed statements (``_Q_*``) are written with ``?`` and rewritten once per backend class.
+    """
+
+    #: The DB-API placeholder of the driver.
+    ph = "?"
+    #: The condition compiler of the dialect.
+    compiler: type[SqlCompiler] = SqlCompiler
+    #: Give a role to a user or a department unless it holds it already (role, user, department).
+    _ROLE_ASSIGN = ""
+
+    conn: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.ph != "?":
+            for name in dir(cls):
+                if name.startswith("_Q_") or name == "_ROLE_ASSIGN":
+                    setattr(cls, name, getattr(cls, name).replace("?", cls.ph))
+
+    # Hooks ------------------------------------------------------------------------------------------
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT of one row; the new row's id."""
+        raise NotImplementedError
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
+
+    def _row(self, cur: Any, values: Sequence[Any]) -> Row:
+        raise NotImplementedError
+
+    def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
+        """Lock the owner row before the first read or write of its bindings in a write call."""
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    # Users and webhooks -------------------------------------------------------------------------
+    _Q_USER_GET = "SELECT id, name, last_name, is_admin, active, crm_access FROM b_user WHERE id = ?"
+    _Q_USER_ADD = "INSERT INTO b_user (name, last_name, is_admin, active, crm_access) VALUES (?, ?, ?, 1, ?)"
+    _Q_WEBHOOK_ADD = "INSERT INTO webhook (user_id, code_hash, scope, active) VALUES (?, ?, ?, 1)"
+    _Q_WEBHOOKS_OF_USER = "SELECT id, user_id, code_hash, scope, active FROM webhook WHERE user_id = ?"
+    _Q_WEBHOOK_LOGINS = (
+        "SELECT w.id, w.code_hash, w.scope, w.active, "
+        "u.name, u.last_name, u.is_admin, u.active, u.crm_access "
+        "FROM webhook w JOIN b_user u ON u.id = w.user_id WHERE w.user_id = ?"
+    )
+    _Q_WEBHOOK_SET_ACTIVE = "UPDATE webhook SET active = ? WHERE id = ?"
+    _Q_WEBHOOK_DELETE = "DELETE FROM webhook WHERE id = ?"
+
+    def user_get(self, user_id: int) -> User | None:
+        row = self.conn.execute(self._Q_USER_GET, (user_id,)).fetchone()
+        if row is None:
+            return None
+        return User(row[0], row[1], row[2] or "", bool(row[3]), bool(row[4]), bool(row[5]))
+
+    def user_add(self, name: str, last_name: str, is_admin: bool, crm_access: bool = True) -> int:
+        return self._insert(self._Q_USER_ADD, (name, last_name, int(is_admin), int(crm_access)))
+
+    def user_count(self) -> int:
+        return int(self._one("SELECT count(*) FROM b_user"))
+
+    def webhook_add(self, user_id: int, code_hash: str, scopes: Sequence[str]) -> int:
+        return self._insert(self._Q_WEBHOOK_ADD, (user_id, code_hash, ",".join(scopes)))
+
+    def webhooks_of_user(self, user_id: int) -> list[Webhook]:
+        rows = self.conn.execute(self._Q_WEBHOOKS_OF_USER, (user_id,)).fetchall()
+        return [Webhook(r[0], r[1], r[2], frozenset(filter(None, r[3].split(","))), bool(r[4])) for r in rows]
+
+    def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
+        rows = self.conn.execute(self._Q_WEBHOOK_LOGINS, (user_id,)).fetchall()
+        return [
+            (
+                Webhook(r[0], user_id, r[1], frozenset(filter(None, r[2].split(","))), bool(r[3])),
+                User(user_id, r[4], r[5] or "", bool(r[6]), bool(r[7]), bool(r[8])),
+            )
+            for r in rows
+        ]
+
+    def webhook_set_active(self, webhook_id: int, active: bool) -> None:
+        self.conn.execute(self._Q_WEBHOOK_SET_ACTIVE, (int(active), webhook_id))
+
+    def webhook_delete(self, webhook_id: int) -> None:
+        self.conn.execute(self._Q_WEBHOOK_DELETE, (webhook_id,))
+
+    # OAuth 2.0 applications -------------------------------------------------------------------------
+    _APP_COLUMNS = "a.id, a.name, a.client_id, a.secret_hash, a.scope, a.redirect_uri, a.version, a.active"
+    _Q_APP_ADD = (
+        "INSERT INTO oauth_app (name, client_id, secret_hash, scope, redirect_uri) VALUES (?, ?, ?, ?, ?)"
+    )
+    _Q_APP_BY_CLIENT_ID = f"SELECT {_APP_COLUMNS} FROM oauth_app a WHERE a.client_id = ?"
+    _Q_APP_GET = f"SELECT {_APP_COLUMNS} FROM oauth_app a WHERE a.id = ?"
+    _Q_CODE_ADD = "INSERT INTO oauth_code (app_id, user_id, code_hash, expires_at) VALUES (?, ?, ?, ?)"
+    _Q_CODE_TAKE = (
+        "UPDATE oauth_code SET used = 1 "
+        "WHERE code_hash = ? AND app_id = ? AND used = 0 AND expires_at > ? RETURNING user_id"
+    )
+    _Q_ISSUE_ACCESS = (
+        "INSERT INTO oauth_token (app_id, user_id, access_hash, access_expires_at, refresh_hash, "
+        "refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?)"
+    )
+    _Q_REFRESH_TAKE = (
+        "UPDATE oauth_token SET refreshed = 1 "
+        "WHERE refresh_hash = ? AND app_id = ? AND refreshed = 0 AND refresh_expires_at > ? "
+        "RETURNING user_id"
+    )
+    _Q_LOGIN = (
+        f"SELECT t.id, t.access_hash, t.access_expires_at, {_APP_COLUMNS}, "
+        "u.id, u.name, u.last_name, u.is_admin, u.active, u.crm_access "
+        "FROM oauth_token t JOIN oauth_app a ON a.id = t.app_id JOIN b_user u ON u.id = t.user_id "
+        "WHERE t.access_hash = ?"
+    )
+
+    @staticmethod
+    def _app(r: Sequence[Any]) -> OAuthApp:
+        scopes = frozenset(filter(None, r[4].split(",")))
+        return OAuthApp(r[0], r[1], r[2], r[3], scopes, r[5], r[6], bool(r[7]))
+
+    def oauth_member_id(self) -> str:
+        return str(self._one("SELECT member_id FROM oauth_portal LIMIT 1"))
+
+    def oauth_app_add(
+        self, name: str, client_id: str, secret_hash: str, scopes: Sequence[str], redirect_uri: str
+    ) -> int:
+        return self._insert(self._Q_APP_ADD, (name, client_id, secret_hash, ",".join(scopes), redirect_uri))
+
+    def oauth_app_by_client_id(self, client_id: str) -> OAuthApp | None:
+        row = self.conn.execute(self._Q_APP_BY_CLIENT_ID, (client_id,)).fetchone()
+        return None if row is None else self._app(row)
+
+    def oauth_app_get(self, app_id: int) -> OAuthApp | None:
+        row = self.conn.execute(self._Q_APP_GET, (app_id,)).fetchone()
+        return None if row is None else self._app(row)
+
+    def oauth_code_add(self, app_id: int, user_id: int, code_hash: str, expires_at: int) -> None:
+        self.conn.execute(self._Q_CODE_ADD, (app_id, user_id, code_hash, expires_at))
+
+    def oauth_code_take(self, app_id: int, code_hash: str, now: float) -> int | None:
+        row = self.conn.execute(self._Q_CODE_TAKE, (code_hash, app_id, now)).fetchone()
+        return None if row is None else int(row[0])
+
+    def oauth_token_add(
+        self,
+        app_id: int,
+        user_id: int,
+        *,
+        access_hash: str,
+        access_expires_at: int,
+        refresh_hash: str,
+        refresh_expires_at: int,
+    ) -> int:
+        return self._insert(
+            self._Q_ISSUE_ACCESS,
+            (app_id, user_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at),
+        )
+
+    def oauth_refresh_take(self, app_id: int, refresh_hash: str, now: float) -> int | None:
+        row = self.conn.execute(self._Q_REFRESH_TAKE, (refresh_hash, app_id, now)).fetchone()
+        return None if row is None else int(row[0])
+
+    def oauth_login(self, access_hash: str) -> OAuthLogin | None:
+        r = self.conn.execute(self._Q_LOGIN, (access_hash,)).fetchone()
+        if r is None:
+            return None
+        user = User(r[11], r[12], r[13] or "", bool(r[14]), bool(r[15]), bool(r[16]))
+        return OAuthLogin(r[0], r[1], r[2], self._app(r[3:11]), user)
+
+    # Departments and CRM roles --------------------------------------------------------------------
+    _USER_COLUMNS = ("name", "last_name", "is_admin", "active", "crm_access")
+    _Q_DEPARTMENT_ADD = "INSERT INTO b_department (name, parent_id) VALUES (?, ?)"
+    _Q_DEPARTMENT_EXISTS = "SELECT 1 FROM b_department WHERE id = ?"
+    _Q_USER_DEPARTMENTS = "SELECT department_id FROM b_user_department WHERE user_id = ? ORDER BY 1"
+    _Q_USER_DEPARTMENTS_CLEAR = "DELETE FROM b_user_department WHERE user_id = ?"
+    _Q_USER_DEPARTMENT_ADD = "INSERT INTO b_user_department (user_id, department_id) VALUES (?, ?)"
+    _Q_ROLE_ADD = "INSERT INTO crm_role (name) VALUES (?)"
+    _Q_ROLE_PERMISSION_ADD = (
+        "INSERT INTO crm_role_permission (role_id, entity, action, level) VALUES (?, ?, ?, ?)"
+    )
+    _Q_ROLE_EXISTS = "SELECT 1 FROM crm_role WHERE id = ?"
+    # Both walk the department tree with UNION ALL and aggregate in Python: no temporary B-trees, which
+    # cost ten times the rest of the query. A parent always exists before its child, so the tree has no
+    # cycles; the depth bound only guards against a database edited by hand.
+    _Q_ROLE_LEVELS = (
+        "WITH RECURSIVE up(id, depth) AS ("
+        " SELECT department_id, 0 FROM b_user_department WHERE user_id = ?"
+        " UNION ALL SELECT d.parent_id, up.depth + 1 FROM up JOIN b_department d ON d.id = up.id"
+        " WHERE d.parent_id IS NOT NULL AND up.depth < 100) "
+        "SELECT p.entity, p.action, p.level FROM crm_role_holder h "
+        "JOIN crm_role_permission p ON p.role_id = h.role_id WHERE h.user_id = ? "
+        "UNION ALL SELECT p.entity, p.action, p.level FROM up "
+        "JOIN crm_role_holder h ON h.department_id = up.id "
+        "JOIN crm_role_permission p ON p.role_id = h.role_id"
+    )
+    _Q_DEPARTMENT_MEMBERS = (
+        "WITH RECURSIVE down(id, depth) AS ("
+        " SELECT department_id, 0 FROM b_user_department WHERE user_id = ?"
+        " UNION ALL SELECT d.id, down.depth + 1 FROM down JOIN b_department d ON d.parent_id = down.id"
+        " WHERE down.depth < 100) "
+        "SELECT ud.user_id, down.depth FROM down JOIN b_user_department ud ON ud.department_id = down.id"
+    )
+
+    def user_update(self, user_id: int, changes: Mapping[str, Any]) -> None:
+        columns = [c for c in self._USER_COLUMNS if c in changes]
+        if not columns:
+            return
+        values = [int(changes[c]) if isinstance(changes[c], bool) else changes[c] for c in columns]
+        ph = self.ph
+        assignments = ", ".join(f"{c} = {ph}" for c in columns)
+        self.conn.execute(f"UPDATE b_user SET {assignments} WHERE id = {ph}", [*values, user_id])
+
+    def department_add(self, name: str, parent_id: int | None) -> int:
+        return self._insert(self._Q_DEPARTMENT_ADD, (name, parent_id))
+
+    def department_exists(self, department_id: int) -> bool:
+        return self._one(self._Q_DEPARTMENT_EXISTS, (department_id,)) is not None
+
+    def user_departments(self, user_id: int) -> list[int]:
+        rows = self.conn.execute(self._Q_USER_DEPARTMENTS, (user_id,))
+        return [r[0] for r in rows]
+
+    def user_departments_set(self, user_id: int, department_ids: Sequence[int]) -> None:
+        self.conn.execute(self._Q_USER_DEPARTMENTS_CLEAR, (user_id,))
+        self._executemany(self._Q_USER_DEPARTMENT_ADD, [(user_id, d) for d in dict.fromkeys(department_ids)])
+
+    def role_add(self, name: str, levels: Mapping[tuple[str, str], int]) -> int:
+        role_id = self._insert(self._Q_ROLE_ADD, (name,))
+        self._executemany(
+            self._Q_ROLE_PERMISSION_ADD,
+            [(role_id, entity, action, int(level)) for (entity, action), level in levels.items()],
+        )
+        return role_id
+
+    def role_exists(self, role_id: int) -> bool:
+        return self._one(self._Q_ROLE_EXISTS, (role_id,)) is not None
+
+    def role_assign(
+        self, role_id: int, *, user_id: int | None = None, department_id: int | None = None
+    ) -> bool:
+        cur = self.conn.execute(self._ROLE_ASSIGN, (role_id, user_id, department_id))
+        return bool(cur.rowcount > 0)
+
+    def role_levels(self, user_id: int) -> dict[tuple[str, str], int]:
+        rows = self.conn.execute(self._Q_ROLE_LEVELS, (user_id, user_id))
+        levels: dict[tuple[str, str], int] = {}
+        for entity, action, level in rows:
+            if level > levels.get((entity, action), -1):
+                levels[(entity, action)] = level
+        return levels
+
+    def department_members(self, user_id: int) -> tuple[frozenset[int], frozenset[int]]:
+        rows = self.conn.execute(self._Q_DEPARTMENT_MEMBERS, (user_id,)).fetchall()
+        return frozenset(r[0] for r in rows if r[1] == 0), frozenset(r[0] for r in rows)
+
+    # Entities -------------------------------------------------------------------------------------
+    _Q_MULTIFIELDS_DELETE = "DELETE FROM crm_multifield WHERE entity_type = ? AND element_id = ?"
+
+    def entity_get(self, entity: EntityType, entity_id: int) -> Row | None:
+        cur = self.conn.execute(f"SELECT * FROM {entity.table} WHERE id = {self.ph}", (entity_id,))
+        values = cur.fetchone()
+        return None if values is None else self._row(cur, values)
+
+    def entity_insert(self, entity: EntityType, values: Row) -> int:
+        columns = list(values)
+        ph = self.ph
+        marks = ", ".join(ph for _ in columns)
+        return self._insert(
+            f"INSERT INTO {entity.table} ({', '.join(columns)}) VALUES ({marks})",
+            [values[c] for c in columns],
+        )
+
+    def entity_update(self, entity: EntityType, entity_id: int, values: Row) -> None:
+        if not values:
+            return
+        ph = self.ph
+        assignments = ", ".join(f"{c} = {ph}" for c in values)
+        self.conn.execute(
+            f"UPDATE {entity.table} SET {assignments} WHERE id = {ph}", [*values.values(), entity_id]
+        )
+
+    def entity_delete(self, entity: EntityType, entity_id: int) -> None:
+        self.conn.execute(self._Q_MULTIFIELDS_DELETE, (entity.name, entity_id))
+        self.conn.execute(f"DELETE FROM {entity.table} WHERE id = {self.ph}", (entity_id,))
+
+    def entity_select(self, entity: EntityType, query: Query) -> list[Row]:
+        compiler = self.compiler(entity, self.ph)
+        where = compiler.condition(query.where)
+        order = compiler.order(query)
+        sql = f"SELECT * FROM {entity.table} WHERE {where} ORDER BY {order}"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
+        cur = self.conn.execute(sql, compiler.params)
+        return [self._row(cur, values) for values in cur.fetchall()]
+
+    def entity_count(self, entity: EntityType, where: Condition) -> int:
+        compiler = self.compiler(entity, self.ph)
+        sql = f"SELECT count(*) FROM {entity.table} WHERE {compiler.condition(where)}"
+        return int(self._one(sql, compiler.params))
+
+    def access_rows(self, entity: EntityType, ids: Sequence[int]) -> dict[int, Row]:
+        found: dict[int, Row] = {}
+        ph = self.ph
+        for part in chunks(list(ids)):
+            marks = ", ".join(ph for _ in part)
+            rows = self.conn.execute(
+                f"SELECT id, assigned_by_id, opened FROM {entity.table} WHERE id IN ({marks})", list(part)
+            )
+            found.update((r[0], {"id": r[0], "assigned_by_id": r[1], "opened": r[2]}) for r in rows)
+        return found
+
+    # Multifields ----------------------------------------------------------------------------------
+    _Q_MULTIFIELD_INSERT = (
+        "INSERT INTO crm_multifield (entity_type, element_id, type_id, value_type, value) "
+        "VALUES (?, ?, ?, ?, ?)"
+    )
+    _Q_MULTIFIELD_UPDATE = "UPDATE crm_multifield SET value_type = ?, value = ? WHERE id = ?"
+    _Q_MULTIFIELD_DELETE = "DELETE FROM crm_multifield WHERE id = ?"
+
+    def multifields_of(self, entity: EntityType, ids: Sequence[int]) -> dict[int, list[MultifieldRow]]:
+        out: dict[int, list[MultifieldRow]] = {}
+        ph = self.ph
+        for part in chunks(list(ids)):
+            marks = ", ".join(ph for _ in part)
+            rows = self.conn.execute(
+                "SELECT id, element_id, type_id, value_type, value FROM crm_multifield "
+                f"WHERE entity_type = {ph} AND element_id IN ({marks}) ORDER BY id",
+                [entity.name, *part],
+            )
+            for r in rows:
+                out.setdefault(r[1], []).append(MultifieldRow(r[0], r[1], r[2], r[3], r[4]))
+        return out
+
+    def multifield_insert(
+        self, entity: EntityType, element_id: int, type_id: str, value_type: str, value: str
+    ) -> int:
+        return self._insert(self._Q_MULTIFIELD_INSERT, (entity.name, element_id, type_id, value_type, value))
+
+    def multifield_update(self, row_id: int, value_type: str, value: str) -> None:
+        self.conn.execute(self._Q_MULTIFIELD_UPDATE, (value_type, value, row_id))
+
+    def multifield_delete(self, row_id: int) -> None:
+        self.conn.execute(self._Q_MULTIFIELD_DELETE, (row_id,))
+
+    # Bindings -------------------------------------------------------------------------------------
+    def bindings_get(self, kind: BindingKind, owner_id: int) -> list[Binding]:
+        self._lock_owner(kind, owner_id)
+        rows = self.conn.execute(
+            f"SELECT {kind.bound_column}, sort, is_primary, role_id FROM {kind.table} "
+            f"WHERE {kind.owner_column} = {self.ph} ORDER BY sort, {kind.bound_column}",
+            (owner_id,),
+        ).fetchall()
+        return [Binding(r[0], r[1], r[2] == "Y", r[3]) for r in rows]
+
+    def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:
+        self._lock_owner(kind, owner_id)
+        ph = self.ph
+        self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.owner_column} = {ph}", (owner_id,))
+        self._executemany(
+            f"INSERT INTO {kind.table} ({kind.owner_column}, {kind.bound_column}, sort, role_id, is_primary) "
+            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
+            [(owner_id, b.bound_id, b.sort, b.role_id, "Y" if b.is_primary else "N") for b in bindings],
+        )
+
+    def binding_insert(self, kind: BindingKind, owner_id: int, binding: Binding) -> None:
+        self._lock_owner(kind, owner_id)
+        ph = self.ph
+        self.conn.execute(
+            f"INSERT INTO {kind.table} ({kind.owner_column}, {kind.bound_column}, sort, role_id, is_primary) "
+            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
+            (owner_id, binding.bound_id, binding.sort, binding.role_id, "Y" if binding.is_primary else "N"),
+        )
+
+    def binding_delete(self, kind: BindingKind, owner_id: int, bound_id: int) -> None:
+        self._lock_owner(kind, owner_id)
+        ph = self.ph
+        self.conn.execute(
+            f"DELETE FROM {kind.table} WHERE {kind.owner_column} = {ph} AND {kind.bound_column} = {ph}",
+            (owner_id, bound_id),
+        )
+
+    def binding_set_primary(self, kind: BindingKind, owner_id: int, bound_id: int | None) -> None:
+        self._lock_owner(kind, owner_id)
+        ph = self.ph
+        # Demote first so that the partial unique index on the primary never sees two.
+        self.conn.execute(
+            f"UPDATE {kind.table} SET is_primary = 'N' WHERE {kind.owner_column} = {ph} AND is_primary = 'Y'",
+            (owner_id,),
+        )
+        if bound_id is not None:
+            self.conn.execute(
+                f"UPDATE {kind.table} SET is_primary = 'Y' "
+                f"WHERE {kind.owner_column} = {ph} AND {kind.bound_column} = {ph}",
+                (owner_id, bound_id),
+            )
+
+    def owners_of(self, kind: BindingKind, bound_id: int) -> list[int]:
+        rows = self.conn.execute(
+            f"SELECT {kind.owner_column} FROM {kind.table} WHERE {kind.bound_column} = {self.ph} ORDER BY 1",
+            (bound_id,),
+        )
+        return [r[0] for r in rows]
+
+    def primaries(self, kind: BindingKind, owner_ids: Sequence[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        ph = self.ph
+        for part in chunks(list(owner_ids)):
+            marks = ", ".join(ph for _ in part)
+            rows = self.conn.execute(
+                f"SELECT {kind.owner_column}, {kind.bound_column} FROM {kind.table} "
+                f"WHERE {kind.owner_column} IN ({marks}) AND is_primary = 'Y'",
+                list(part),
+            )
+            out.update((r[0], r[1]) for r in rows)
+        return out
