@@ -513,12 +513,15 @@ def db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Stopped(Exception):
-    pass
+class _Stopped(SystemExit):
+    """A stop signal. A SystemExit, because asyncio's callback runner re-raises only SystemExit and
+    KeyboardInterrupt: any other exception raised by a signal landing inside a callback (while uvicorn
+    starts, before its own handlers are installed) would be logged and lost, and the server would run
+    on."""
 
 
 def _stopped(signum: int, frame: object) -> None:
-    raise _Stopped
+    raise _Stopped(0)
 
 
 def _limits(args: argparse.Namespace) -> Limits:
