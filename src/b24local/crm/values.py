@@ -49,6 +49,18 @@ def php_float(value: Any) -> float:
     return 0.0
 
 
+_TRUE_WORDS = frozenset({"1", "true", "y", "yes"})
+
+
+def flag(value: Any) -> bool:
+    """A yes/no parameter (``halt``, ``full``): JSON booleans and numbers, or ``1/true/Y/yes`` in any case."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    return isinstance(value, str) and value.strip().lower() in _TRUE_WORDS
+
+
 def is_numeric_id(value: Any) -> bool:
     """An id given as an integer, an integral float or a decimal-digit string (E12's "numeric")."""
     if isinstance(value, bool):

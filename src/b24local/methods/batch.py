@@ -12,13 +12,13 @@ import re
 import time
 from typing import Any
 
+from b24local.crm.values import flag
 from b24local.methods.registry import Calls, Param, calls_method
 from b24local.protocol.envelope import CURRENT_TIMING, CallTiming, ListPage
 from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
 from b24local.protocol.params import parse_str
 
 MAX_COMMANDS = 50
-_TRUE = frozenset({"1", "true", "y", "yes"})
 #: ``$result[cmd][a][0]``; also ``$total[cmd]``, ``$next``, ``$time``, ``$error`` (a portal's names)
 #: and their long forms ``$result_total`` … naming the other result maps.
 _REFERENCE = re.compile(
@@ -27,14 +27,6 @@ _REFERENCE = re.compile(
 _MAP_OF = {"error": "result_error", "total": "result_total", "next": "result_next", "time": "result_time"}
 
 log = logging.getLogger("b24local")
-
-
-def _halt(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value != 0
-    return isinstance(value, str) and value.strip().lower() in _TRUE
 
 
 def _commands(value: Any) -> list[tuple[str, Any]]:
@@ -138,7 +130,7 @@ def batch(calls: Calls) -> dict[str, Any]:
     commands = _commands(params.get("cmd", params.get("CMD")))
     if len(commands) > MAX_COMMANDS:
         raise ApiError(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
-    halt = _halt(params.get("halt", params.get("HALT")))
+    halt = flag(params.get("halt", params.get("HALT")))
     results = Results()
     for key, command in commands:
         timing = CallTiming(start=time.time())

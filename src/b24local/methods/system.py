@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from b24local.crm.values import flag
 from b24local.methods.registry import REGISTRY, Call, Param, method
 from b24local.protocol.envelope import iso_local
 from b24local.protocol.errors import ApiError
@@ -14,15 +15,6 @@ from b24local.storage.base import User
 
 #: Every scope a portal knows of that b24local implements methods for, plus ``basic``.
 IMPLEMENTED_SCOPES = ("basic", "crm", "user")
-_TRUE = frozenset({"1", "true", "y", "yes"})
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value != 0
-    return isinstance(value, str) and value.strip().lower() in _TRUE
 
 
 def _user(call: Call) -> User:
@@ -43,7 +35,7 @@ def all_scopes() -> list[str]:
     summary="Scopes granted to the webhook or application.",
 )
 def scope(call: Call) -> list[str]:
-    if _flag(call.params.get("full")):
+    if flag(call.params.get("full")):
         return all_scopes()
     return sorted(call.ctx.scopes)
 
@@ -59,7 +51,7 @@ def scope(call: Call) -> list[str]:
 )
 def methods(call: Call) -> list[str]:
     names = sorted(REGISTRY)
-    if _flag(call.params.get("full")):
+    if flag(call.params.get("full")):
         return names
     if "scope" in call.params:
         wanted = str(call.params["scope"] or "basic").lower()
