@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import httpx
 import pytest
@@ -35,6 +35,7 @@ from b24local.crm.entities import CONTACT, LEAD
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from tests.pgcluster import Cluster, find_bindir
+from tests.redisserver import RedisServer, find_redis_server
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -305,24 +306,47 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class _Service(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+_ServiceT = TypeVar("_ServiceT", bound=_Service)
+
+
+def missing_tool(reason: str) -> NoReturn:
+    """A tool the tests need is not installed: skipped locally, a failure under CI (.ci/run installs it)."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _running(service: _ServiceT) -> Iterator[_ServiceT]:
+    try:
+        service.start()
+    except BaseException:
+        service.stop()
+        raise
+    yield service
+    service.stop()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
-    """A throwaway PostgreSQL cluster for the session (skipped locally when PostgreSQL is missing;
-    a failure under CI, whose .ci/run installs it)."""
+    """A throwaway PostgreSQL cluster for the session."""
     bindir = find_bindir()
     if bindir is None:
-        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    cluster = Cluster(bindir)
-    try:
-        cluster.start()
-    except BaseException:
-        cluster.stop()
-        raise
-    yield cluster
-    cluster.stop()
+        missing_tool("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+    yield from _running(Cluster(bindir))
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway Redis server for the session."""
+    binary = find_redis_server()
+    if binary is None:
+        missing_tool("redis-server not found: apt-get install redis-server")
+    yield from _running(RedisServer(binary))
 
 
 def new_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> Path | str:

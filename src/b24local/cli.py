@@ -25,7 +25,7 @@ from b24local.auth import oauth
 from b24local.auth.limits import CHOICES as LIMIT_PROFILES
 from b24local.auth.limits import Limits
 from b24local.auth.webhooks import hash_secret, new_code
-from b24local.config import Config, data_dir, database_url
+from b24local.config import Config, data_dir, database_url, redacted_url
 from b24local.crm.entities import ENTITIES
 from b24local.crm.permissions import ACTIONS, Level
 from b24local.storage.base import Storage
@@ -152,12 +152,7 @@ def _access_parsers(commands: Any, user_commands: Any) -> None:
     holder.add_argument("--department", type=int, metavar="ID")
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog="b24local", description="A local server speaking the Bitrix24 REST protocol.")
-    parser.add_argument("--version", action="version", version=f"b24local {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-    serve = commands.add_parser("serve", help="run the server")
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -180,6 +175,12 @@ def build_parser() -> Parser:
         type=_seconds,
         metavar="SECONDS",
         help="operating-time limit per method and webhook/app in 10 minutes (default: the profile's 480)",
+    )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep the limits' state in Redis (redis://host:port/db), shared by every server process "
+        "of the portal; without it, in the database (default: $B24LOCAL_REDIS_URL)",
     )
     serve.add_argument(
         "--fake-clock",
@@ -206,6 +207,14 @@ def build_parser() -> Parser:
         metavar="N",
         help="server processes sharing the port and the database (default: 1)",
     )
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="b24local", description="A local server speaking the Bitrix24 REST protocol.")
+    parser.add_argument("--version", action="version", version=f"b24local {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    _serve_arguments(commands.add_parser("serve", help="run the server"))
 
     db = commands.add_parser("db", help="manage the database")
     db_commands = db.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -532,7 +541,29 @@ def _limits(args: argparse.Namespace) -> Limits:
             clock.use(clock.FileClock(Path(args.fake_clock)))
         except (OSError, ValueError):
             raise CliError(f"--fake-clock: {args.fake_clock} must hold a Unix time in seconds") from None
-    return Limits(args.limits, operating_limit=args.operating_limit)
+    redis_url = args.redis or os.environ.get("B24LOCAL_REDIS_URL") or None
+    if args.redis and args.limits == "off":
+        raise CliError("--redis needs --limits standard or enterprise")
+    if redis_url is not None and args.limits != "off":
+        _check_redis(redis_url)
+    return Limits(args.limits, operating_limit=args.operating_limit, shared=True, redis_url=redis_url)
+
+
+def _check_redis(url: str) -> None:
+    """Fail at start, in one line, when Redis cannot be reached (without printing the URL's password)."""
+    import redis
+
+    shown = redacted_url(url)
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    except ValueError as exc:
+        raise CliError(f"--redis: {shown}: {exc}") from None
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise CliError(f"--redis: cannot reach {shown}: {type(exc).__name__}") from None
+    finally:
+        client.close()
 
 
 def webhook_revoke(args: argparse.Namespace) -> int:

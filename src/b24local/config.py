@@ -10,6 +10,16 @@ DEFAULT_DATABASE_URL = "sqlite:///b24local.db"
 DATABASE_ENV = "B24LOCAL_DATABASE_URL"
 
 
+def redacted_url(url: str) -> str:
+    """``url`` without its password, for messages (``postgresql://user:***@host/db``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}{':***' if ':' in credentials else ''}@{host}"
+
+
 def database_url(given: str | None) -> str:
     return given or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
 

@@ -10,9 +10,11 @@ import gc
 import math
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,10 +22,14 @@ from b24pysdk import BitrixWebhook, Client
 from fast_bitrix24 import Bitrix
 
 from b24local.auth.context import AuthContext
+from b24local.auth.limit_state import DatabaseState, RedisState
 from b24local.auth.limits import Limits
 from b24local.methods.registry import Method
-from tests.conftest import LiveServer, start_server
+from b24local.storage.base import Storage
+from b24local.storage.open import open_storage
+from tests.conftest import BACKENDS, LiveServer, new_database, start_server, wanted_backends
 from tests.expected import TIME_KEYS
+from tests.redisserver import RedisServer
 
 QUERY_LIMIT_EXCEEDED = {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"}
 OPERATION_TIME_LIMIT = {
@@ -55,13 +61,44 @@ LIST = Method("crm.item.list", "crm", None, False)
 GET = Method("crm.item.get", "crm", None, False)
 
 
+#: Where the unit tests keep the limits' state: memory, each database backend under test, and Redis.
+STATES = ["memory", *wanted_backends(), "redis"]
+
+
+class MakeLimits(Protocol):
+    def __call__(self, profile: str, *, now: FakeClock, operating_limit: float | None = None) -> Limits: ...
+
+
+@pytest.fixture(params=STATES)
+def make_limits(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeLimits]:
+    """Limits on a fresh state of the kind under test (a new database, or a new Redis key prefix)."""
+    kind = str(request.param)
+    opened: list[Storage] = []
+
+    def make(profile: str, *, now: FakeClock, operating_limit: float | None = None) -> Limits:
+        limits = Limits(profile, now=now, operating_limit=operating_limit)
+        if kind in BACKENDS:
+            database = new_database(request, kind, tmp_path)
+            storage = open_storage(f"sqlite:///{database}" if isinstance(database, Path) else database)
+            opened.append(storage)
+            limits.state = DatabaseState(storage)
+        elif kind == "redis":
+            redis: RedisServer = request.getfixturevalue("redis_server")
+            limits.state = RedisState(redis.url, uuid.uuid4().hex)
+        return limits
+
+    yield make
+    for storage in opened:
+        storage.close()
+
+
 # Unit: the leaky bucket ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("profile", "capacity", "drain"), [("standard", 50, 2), ("enterprise", 250, 5)])
 def test_bucket_admits_exactly_capacity_then_drains_at_its_rate(
-    profile: str, capacity: int, drain: int
+    make_limits: MakeLimits, profile: str, capacity: int, drain: int
 ) -> None:
     clock = FakeClock()
-    limits = Limits(profile, now=clock)
+    limits = make_limits(profile, now=clock)
 
     def admitted(tries: int) -> int:
         count = 0
@@ -93,27 +130,27 @@ def test_limits_off_never_refuse_but_still_measure() -> None:
     for _ in range(1000):
         limits.admit()
         limits.check(webhook(), LIST)
-        limits.meter.record(limits.key(webhook(), LIST), 20.0)
-    assert limits.meter.usage(limits.key(webhook(), LIST)) == (20_000.0, T0 + 600)
+        limits.record(webhook(), LIST, 20.0)
+    assert limits.usage(limits.key(webhook(), LIST)) == (20_000.0, T0 + 600)
 
 
 # Unit: operating time -----------------------------------------------------------------------------------
-def test_operating_limit_follows_the_documentation_example() -> None:
+def test_operating_limit_follows_the_documentation_example(make_limits: MakeLimits) -> None:
     """limits.md: limit 480 s, 20 s calls; 25 calls: 500 s, blocked; the oldest basket (40 s) goes: 460 s."""
     clock = FakeClock()
-    limits = Limits("standard", now=clock)
+    limits = make_limits("standard", now=clock)
     key = limits.key(webhook(), LIST)
     for minute in range(10):  # two 20-second calls a minute for ten minutes
         for second in (0, 30):
             clock.now = T0 + minute * 60 + second
             limits.check(webhook(), LIST)
             limits.record(webhook(), LIST, 20.0)
-    assert limits.meter.usage(key) == (400.0, T0 + 600)
+    assert limits.usage(key) == (400.0, T0 + 600)
     for second in (31, 32, 33, 34, 35):  # five more in the last minute: the last one ends above 480
         clock.now = T0 + 540 + second
         limits.check(webhook(), LIST)
         limits.record(webhook(), LIST, 20.0)
-    assert limits.meter.usage(key) == (500.0, T0 + 600)
+    assert limits.usage(key) == (500.0, T0 + 600)
     clock.now = T0 + 599.5
     with pytest.raises(Exception) as caught:
         limits.check(webhook(), LIST)
@@ -122,29 +159,29 @@ def test_operating_limit_follows_the_documentation_example() -> None:
     limits.check(webhook(), GET)
     limits.check(webhook(2), LIST)
     clock.now = T0 + 600  # operating_reset_at: the first basket (40 s) stops counting
-    assert limits.meter.usage(key) == (460.0, T0 + 660)
+    assert limits.usage(key) == (460.0, T0 + 660)
     limits.check(webhook(), LIST)
 
 
-def test_operating_reset_at_counts_from_the_first_call_of_a_basket() -> None:
+def test_operating_reset_at_counts_from_the_first_call_of_a_basket(make_limits: MakeLimits) -> None:
     clock = FakeClock(T0 + 20.25)
-    limits = Limits("standard", now=clock)
+    limits = make_limits("standard", now=clock)
     key = limits.key(webhook(), LIST)
     limits.record(webhook(), LIST, 1.5)
     clock.now = T0 + 50
     limits.record(webhook(), LIST, 1.0)  # same minute: same basket
     clock.now = T0 + 65
     limits.record(webhook(), LIST, 2.0)  # next minute: a new basket from T0 + 65
-    assert limits.meter.usage(key) == (4.5, T0 + 621)  # rounded up: the reset has happened by then
+    assert limits.usage(key) == (4.5, T0 + 621)  # rounded up: the reset has happened by then
     clock.now = T0 + 620.25
-    assert limits.meter.usage(key) == (2.0, T0 + 665)
+    assert limits.usage(key) == (2.0, T0 + 665)
     clock.now = T0 + 665
-    assert limits.meter.usage(key) == (0.0, T0 + 665 + 600)
+    assert limits.usage(key) == (0.0, T0 + 665 + 600)
 
 
-def test_operating_limit_option_overrides_the_profile() -> None:
+def test_operating_limit_option_overrides_the_profile(make_limits: MakeLimits) -> None:
     clock = FakeClock()
-    limits = Limits("enterprise", operating_limit=1.0, now=clock)
+    limits = make_limits("enterprise", operating_limit=1.0, now=clock)
     limits.check(webhook(), LIST)
     limits.record(webhook(), LIST, 1.0)
     limits.check(webhook(), LIST)  # exactly at the limit: not above it

@@ -23,8 +23,9 @@ log = logging.getLogger("b24local")
 Authenticator = Callable[[Transaction], AuthContext]
 #: Called after every method call with (context, method, seconds it ran); the limits layer hooks here.
 TimingHook = Callable[[AuthContext, Method, float], None]
-#: Called after the scope check, before the method runs; raises ApiError to refuse (operating-time limit).
-CallCheck = Callable[[AuthContext, Method], None]
+#: Called after the scope check, before the method runs, inside the call's transaction; raises ApiError
+#: to refuse (operating-time limit).
+CallCheck = Callable[[AuthContext, Method, Transaction], None]
 
 
 class Dispatcher:
@@ -72,7 +73,7 @@ class Dispatcher:
                         if not ctx.has_scope(entry.scope):
                             raise insufficient_scope()
                         for check in self.call_checks:
-                            check(ctx, entry)
+                            check(ctx, entry, tx)
                         assert entry.handler is not None
                         ran = True
                         result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx)))

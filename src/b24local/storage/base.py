@@ -120,6 +120,27 @@ class Transaction(Protocol):
 
     def oauth_login(self, access_hash: str) -> OAuthLogin | None: ...
 
+    # Portal limits shared by server processes (auth/limit_state.py); times in Unix seconds.
+    def limit_take(self, capacity: float, drain: float, now: float) -> bool:
+        """Drain the request bucket to ``now`` and admit one request if it fits (a write)."""
+        ...
+
+    def operating_usage(
+        self, key: tuple[str, int, str], window: float, now: float
+    ) -> tuple[float, float | None]:
+        """(seconds, first call of the oldest basket) of ``key``'s baskets still counting at ``now``."""
+        ...
+
+    def operating_add(
+        self, key: tuple[str, int, str], minute: int, seconds: float, window: float, now: float
+    ) -> tuple[float, float | None]:
+        """Add a call's seconds to ``key``'s basket of ``minute`` (a write); the usage after it."""
+        ...
+
+    def operating_sweep(self, window: float, now: float) -> None:
+        """Forget every basket that stopped counting (a write)."""
+        ...
+
     # Departments and CRM roles (crm/permissions.py). Levels are crm.permissions.Level values.
     def user_update(self, user_id: int, changes: Mapping[str, Any]) -> None:
         """Set some of name, last_name, is_admin, active, crm_access."""

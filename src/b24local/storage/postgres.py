@@ -22,6 +22,7 @@ import psycopg
 import psycopg.errors
 from psycopg.adapt import Dumper
 
+from b24local.config import redacted_url
 from b24local.crm.entities import BindingKind, EntityType
 from b24local.storage.base import (
     Row,
@@ -70,20 +71,10 @@ def _connect(url: str) -> psycopg.Connection[Any]:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
-        raise StorageError(f"cannot connect to database {_redacted(url)}: {message}") from None
+        raise StorageError(f"cannot connect to database {redacted_url(url)}: {message}") from None
     conn.adapters.register_dumper(int, _UntypedNumberDumper)
     conn.adapters.register_dumper(float, _UntypedNumberDumper)
     return conn
-
-
-def _redacted(url: str) -> str:
-    """The URL without its password (for messages)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}{':***' if ':' in credentials else ''}@{host}"
 
 
 class PostgresTransaction(SqlTransaction):
@@ -92,6 +83,12 @@ class PostgresTransaction(SqlTransaction):
     _ROLE_ASSIGN = (
         "INSERT INTO crm_role_holder (role_id, user_id, department_id) VALUES (?, ?, ?) "
         "ON CONFLICT DO NOTHING"
+    )
+
+    _Q_BUCKET_TAKE = (
+        "UPDATE limit_bucket SET level = greatest(0.0, level - greatest(0.0, ? - at) * ?) + 1, "
+        "at = greatest(at, ?) "
+        "WHERE id = 1 AND greatest(0.0, level - greatest(0.0, ? - at) * ?) + 1 <= ? RETURNING level"
     )
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
@@ -174,7 +171,7 @@ class PostgresStorage:
 
     def __init__(self, url: str) -> None:
         if not url.startswith(("postgresql://", "postgres://")):
-            raise StorageError(f"not a PostgreSQL database URL: {_redacted(url)}")
+            raise StorageError(f"not a PostgreSQL database URL: {redacted_url(url)}")
         self.url = url
         #: The migrations this open applied (``db upgrade`` reports them).
         self.applied_migrations: list[int] = []
@@ -184,7 +181,7 @@ class PostgresStorage:
         except psycopg.Error as exc:
             self.conn.close()
             message = " ".join(str(exc).split())
-            raise StorageError(f"cannot migrate database {_redacted(url)}: {message}") from None
+            raise StorageError(f"cannot migrate database {redacted_url(url)}: {message}") from None
         self._tx = PostgresTransaction(self.conn)
 
     def _migrate(self) -> None:

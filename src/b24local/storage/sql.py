@@ -311,6 +311,51 @@ class SqlTransaction:
         user = User(r[11], r[12], r[13] or "", bool(r[14]), bool(r[15]), bool(r[16]))
         return OAuthLogin(r[0], r[1], r[2], self._app(r[3:11]), user)
 
+    # Portal limits (T1–T2) shared through the database ---------------------------------------------
+    #: Drain the bucket to ``now``, then admit one request if it fits: one statement, so concurrent
+    #: takes serialise on the row (SQLite's write lock, PostgreSQL's row lock). A refused take changes
+    #: nothing: draining later from the old (level, at) gives the same level.
+    _Q_BUCKET_TAKE = (
+        "UPDATE limit_bucket SET level = max(0.0, level - max(0.0, ? - at) * ?) + 1, at = max(at, ?) "
+        "WHERE id = 1 AND max(0.0, level - max(0.0, ? - at) * ?) + 1 <= ? RETURNING level"
+    )
+    _Q_OPERATING_USAGE = (
+        "SELECT sum(seconds), min(first_at) FROM limit_operating "
+        "WHERE credential_kind = ? AND credential_id = ? AND method = ? AND first_at + ? > ?"
+    )
+    _Q_OPERATING_EXPIRE = (
+        "DELETE FROM limit_operating WHERE credential_kind = ? AND credential_id = ? AND method = ? "
+        "AND first_at + ? <= ?"
+    )
+    _Q_OPERATING_ADD = (
+        "INSERT INTO limit_operating (credential_kind, credential_id, method, minute, first_at, seconds) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (credential_kind, credential_id, method, minute) "
+        "DO UPDATE SET seconds = limit_operating.seconds + excluded.seconds"
+    )
+    _Q_OPERATING_SWEEP = "DELETE FROM limit_operating WHERE first_at + ? <= ?"
+
+    def limit_take(self, capacity: float, drain: float, now: float) -> bool:
+        # The tolerance of the in-memory bucket: Unix times as floats carry ~1e-7 s of rounding.
+        fits = capacity + 1e-6
+        row = self.conn.execute(self._Q_BUCKET_TAKE, (now, drain, now, now, drain, fits)).fetchone()
+        return row is not None
+
+    def operating_usage(
+        self, key: tuple[str, int, str], window: float, now: float
+    ) -> tuple[float, float | None]:
+        total, first = self.conn.execute(self._Q_OPERATING_USAGE, (*key, window, now)).fetchone()
+        return float(total or 0.0), None if first is None else float(first)
+
+    def operating_add(
+        self, key: tuple[str, int, str], minute: int, seconds: float, window: float, now: float
+    ) -> tuple[float, float | None]:
+        self.conn.execute(self._Q_OPERATING_EXPIRE, (*key, window, now))
+        self.conn.execute(self._Q_OPERATING_ADD, (*key, minute, now, seconds))
+        return self.operating_usage(key, window, now)
+
+    def operating_sweep(self, window: float, now: float) -> None:
+        self.conn.execute(self._Q_OPERATING_SWEEP, (window, now))
+
     # Departments and CRM roles --------------------------------------------------------------------
     _USER_COLUMNS = ("name", "last_name", "is_admin", "active", "crm_access")
     _Q_DEPARTMENT_ADD = "INSERT INTO b_department (name, parent_id) VALUES (?, ?)"
