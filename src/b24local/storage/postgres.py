@@ -92,6 +92,7 @@ class PostgresTransaction(SqlTransaction):
     )
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        super().__init__()
         self.conn = conn
         self.writing = False
         self._locked: set[tuple[str, int]] = set()

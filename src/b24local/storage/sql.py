@@ -23,6 +23,10 @@ from b24local.crm.query import (
 from b24local.storage.base import Binding, MultifieldRow, OAuthApp, OAuthLogin, Row, User, Webhook, chunks
 
 
+def _sort_then_id(row: Sequence[Any]) -> tuple[Any, Any]:
+    return row[1], row[0]
+
+
 class SqlCompiler:
     #: The case-insensitive (for ASCII) pattern match: SQLite's LIKE is one; PostgreSQL's is ILIKE.
     like = "LIKE"
@@ -156,6 +160,13 @@ class SqlTransaction:
 
     conn: Any
 
+    #: How many users' webhook logins a process keeps (all are dropped when it is full).
+    LOGINS_KEPT = 1024
+
+    def __init__(self) -> None:
+        #: user id → (auth epoch read with them, webhook logins): reused while the epoch stays.
+        self._logins: dict[int, tuple[int, list[tuple[Webhook, User]]]] = {}
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.ph != "?":
@@ -191,6 +202,7 @@ class SqlTransaction:
         "u.name, u.last_name, u.is_admin, u.active, u.crm_access "
         "FROM webhook w JOIN b_user u ON u.id = w.user_id WHERE w.user_id = ?"
     )
+    _Q_AUTH_EPOCH = "SELECT n FROM auth_epoch WHERE id = 1"
     _Q_WEBHOOK_SET_ACTIVE = "UPDATE webhook SET active = ? WHERE id = ?"
     _Q_WEBHOOK_DELETE = "DELETE FROM webhook WHERE id = ?"
 
@@ -214,14 +226,24 @@ class SqlTransaction:
         return [Webhook(r[0], r[1], r[2], frozenset(filter(None, r[3].split(","))), bool(r[4])) for r in rows]
 
     def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
+        # Every change of a user or a webhook moves auth_epoch on (triggers, in the same transaction),
+        # so logins read at the epoch this transaction sees are still what the tables hold.
+        epoch = self._one(self._Q_AUTH_EPOCH)
+        kept = self._logins.get(user_id)
+        if kept is not None and kept[0] == epoch:
+            return kept[1]
         rows = self.conn.execute(self._Q_WEBHOOK_LOGINS, (user_id,)).fetchall()
-        return [
+        logins = [
             (
                 Webhook(r[0], user_id, r[1], frozenset(filter(None, r[2].split(","))), bool(r[3])),
                 User(user_id, r[4], r[5] or "", bool(r[6]), bool(r[7]), bool(r[8])),
             )
             for r in rows
         ]
+        if len(self._logins) >= self.LOGINS_KEPT:
+            self._logins.clear()
+        self._logins[user_id] = (epoch, logins)
+        return logins
 
     def webhook_set_active(self, webhook_id: int, active: bool) -> None:
         self.conn.execute(self._Q_WEBHOOK_SET_ACTIVE, (int(active), webhook_id))
@@ -536,9 +558,11 @@ class SqlTransaction:
         self._lock_owner(kind, owner_id)
         rows = self.conn.execute(
             f"SELECT {kind.bound_column}, sort, is_primary, role_id FROM {kind.table} "
-            f"WHERE {kind.owner_column} = {self.ph} ORDER BY sort, {kind.bound_column}",
+            f"WHERE {kind.owner_column} = {self.ph}",
             (owner_id,),
         ).fetchall()
+        # Ordered here, by SORT then bound id: an ORDER BY costs SQLite a temporary B-tree per call.
+        rows.sort(key=_sort_then_id)
         return [Binding(r[0], r[1], r[2] == "Y", r[3]) for r in rows]
 
     def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:

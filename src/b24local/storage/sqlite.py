@@ -55,6 +55,7 @@ class SqliteTransaction(SqlTransaction):
     _ROLE_ASSIGN = "INSERT OR IGNORE INTO crm_role_holder (role_id, user_id, department_id) VALUES (?, ?, ?)"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
         self.conn = conn
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
