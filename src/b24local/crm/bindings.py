@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from b24local.crm.entities import BindingKind
-from b24local.storage.base import Binding, Transaction
+from b24local.storage.base import Binding, Row, Transaction
 
 SORT_MAX = 2**63 - 1  # the largest SORT the storage holds (a PHP int cast saturates there too)
 
@@ -53,6 +53,10 @@ class BindingEngine:
 
     def get(self, tx: Transaction, owner_id: int) -> list[Binding]:
         return tx.bindings_get(self.kind, owner_id)
+
+    def get_with_owner(self, tx: Transaction, owner_id: int) -> tuple[Row | None, list[Binding]]:
+        """The owner's access row (None: no such owner) and its bindings, in one read (items.get)."""
+        return tx.owner_with_bindings(self.kind, owner_id)
 
     def replace(self, tx: Transaction, owner_id: int, items: Sequence[Wanted]) -> None:
         """Make the owner's bindings exactly ``items`` (items.set; CONTACT_IDS on add/update)."""

@@ -27,6 +27,10 @@ def _sort_then_id(row: Sequence[Any]) -> tuple[Any, Any]:
     return row[1], row[0]
 
 
+def _joined_sort_then_id(row: Sequence[Any]) -> tuple[Any, Any]:
+    return row[4], row[3]
+
+
 class SqlCompiler:
     #: The case-insensitive (for ASCII) pattern match: SQLite's LIKE is one; PostgreSQL's is ILIKE.
     like = "LIKE"
@@ -564,6 +568,24 @@ class SqlTransaction:
         # Ordered here, by SORT then bound id: an ORDER BY costs SQLite a temporary B-tree per call.
         rows.sort(key=_sort_then_id)
         return [Binding(r[0], r[1], r[2] == "Y", r[3]) for r in rows]
+
+    def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
+        self._lock_owner(kind, owner_id)
+        owner = kind.owner.table
+        rows = self.conn.execute(
+            f"SELECT o.id, o.assigned_by_id, o.opened, b.{kind.bound_column}, b.sort, b.is_primary, "
+            f"b.role_id FROM {owner} o LEFT JOIN {kind.table} b ON b.{kind.owner_column} = o.id "
+            f"WHERE o.id = {self.ph}",
+            (owner_id,),
+        ).fetchall()
+        if not rows:
+            return None, []
+        first = rows[0]
+        access = {"id": first[0], "assigned_by_id": first[1], "opened": first[2]}
+        if first[3] is None:  # the LEFT JOIN found no binding
+            return access, []
+        rows.sort(key=_joined_sort_then_id)
+        return access, [Binding(r[3], r[4], r[5] == "Y", r[6]) for r in rows]
 
     def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:
         self._lock_owner(kind, owner_id)
