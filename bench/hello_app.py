@@ -1,15 +1,21 @@
 """The reference point for bench/run.py: a raw ASGI app that answers every request with a fixed JSON body.
 
 It runs under the same uvicorn settings as ``b24local serve`` (its event loop, httptools, lifespan on,
-no access log, no server header, one process), so the ratio b24local / hello is what b24local's own
-work costs on top of the HTTP stack.
+no access log, no server header), so the ratio b24local / hello is what b24local's own work costs on top
+of the HTTP stack. With ``--workers N`` it does what ``b24local serve --workers N`` does: one listening
+socket (``IPPROTO_TCP``, backlog 2048) bound by the parent, N forked processes serving it, stop signals
+forwarded to them.
 
-    .venv/bin/python bench/hello_app.py --port 8001
+    .venv/bin/python bench/hello_app.py --port 8001 [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
+import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -49,20 +55,16 @@ async def app(
                 return
 
 
-def main() -> None:
+def _config(host: str, port: int) -> Any:
     import uvicorn
 
     from b24local.cli import SERVER_LOOP
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    args = parser.parse_args()
     # The same settings as b24local.cli.serve.
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         loop=SERVER_LOOP,
         http="httptools",
         lifespan="on",
@@ -71,7 +73,62 @@ def main() -> None:
         server_header=False,
         backlog=2048,
     )
-    uvicorn.Server(config).run()
+
+
+def _serve_forked(config: Any, host: str, port: int, workers: int) -> None:
+    """``workers`` processes on one socket bound here, like ``b24local serve --workers``."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    children: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                uvicorn.Server(config).run(sockets=[sock])
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    for child in children:
+        while True:
+            try:
+                os.waitpid(child, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    config = _config(args.host, args.port)
+    if args.workers > 1:
+        _serve_forked(config, args.host, args.port, args.workers)
+    else:
+        uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":
