@@ -1,8 +1,9 @@
-"""Issue 5: concurrent binding writes through ``serve --workers 4`` on one SQLite file.
+"""Issue 5: concurrent binding writes through ``serve --workers 4`` on one database, on each backend
+(an SQLite file; a PostgreSQL database of the test cluster).
 
 32 client threads send 1,000 random items.set / add / delete calls on the same 3 leads over 8
-contacts. No call may answer anything but 200; afterwards every lead satisfies I1–I4 (read from the
-database file) and its bindings are what some serial order of the calls leaves (tests/workers.py).
+contacts. No call may answer anything but 200; afterwards every lead satisfies I1–I4 (read straight
+from the database) and its bindings are what some serial order of the calls leaves (tests/workers.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import start_server
+from tests.conftest import new_database, start_server
 from tests.workers import Sent, check_serial, db_state, hammer, random_write, send, thread_index, wait_workers
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--workers uses fork and /proc")
@@ -25,9 +26,10 @@ CALLS = 1000
 THREADS = 32
 
 
-def test_concurrent_binding_writes_serialise(tmp_path: Path) -> None:
-    db_path = tmp_path / "b24local.db"
-    live = start_server(db_path, "--workers", "4")
+def test_concurrent_binding_writes_serialise(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> None:
+    live = start_server(new_database(request, backend, tmp_path), "--workers", "4")
     try:
         assert len(wait_workers(live.process.pid, 4)) == 4
         leads = [live.call("crm.lead.add", {"fields": {"TITLE": f"Lead {i}"}}).result for i in range(3)]
@@ -69,6 +71,6 @@ def test_concurrent_binding_writes_serialise(tmp_path: Path) -> None:
     finally:
         live.stop()
     assert live.process.returncode == 0
-    states = db_state(db_path, leads)
+    states = db_state(live.db_url, leads)
     assert states == states_now
     check_serial(calls, states)

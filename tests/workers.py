@@ -1,5 +1,7 @@
-"""Helpers for the tests of ``serve --workers`` on SQLite: random binding writes timed on the client,
-the processes of a server, and the checks of the final state against the contract's invariants.
+"""Helpers for the tests of ``serve --workers`` on SQLite and PostgreSQL: random binding writes timed
+on the client, the processes of a server, and the checks of the final state against the contract's
+invariants, read straight from the database (``LiveServer.db_url``) with a plain sqlite3 or psycopg
+connection.
 
 A call's effect is checked soundly, not completely: the server commits each call between the moment
 the client sends it and the moment the answer arrives, so the call serialised last on a lead is one
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 #: (contact id, sort, is_primary) of one lead, ordered by contact id.
 State = tuple[tuple[int, int, bool], ...]
@@ -172,38 +175,133 @@ def check_serial(calls: list[Sent], states: dict[int, State], before: dict[int, 
         assert after_last_set(mine, state), (lead, state)
 
 
-def db_state(db_path: Path, leads: list[int]) -> dict[int, State]:
-    """The bindings of ``leads`` straight from the database file, after checking I1 and I4 there."""
-    conn = sqlite3.connect(db_path)
-    try:
-        contacts = {r[0] for r in conn.execute("SELECT id FROM crm_contact")}
+class Database:
+    """A plain connection to a server's database, beside the server: sqlite3 for ``sqlite:///path``,
+    psycopg for ``postgresql://...``. Queries are written with ``?`` placeholders, as for SQLite, and
+    sent with ``%s`` to PostgreSQL: the same SQL on both backends apart from the placeholders."""
+
+    def __init__(self, db_url: str, **pg_options: Any) -> None:
+        self.backend = "sqlite" if db_url.startswith("sqlite:") else "postgres"
+        self.conn: Any
+        if self.backend == "sqlite":
+            self.conn = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+        else:
+            self.conn = psycopg.connect(db_url, autocommit=True, connect_timeout=10, **pg_options)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        if self.backend == "postgres":
+            sql = sql.replace("?", "%s")
+        return self.conn.execute(sql, params)
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(sql, params).fetchall())
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def db_state(db_url: str, leads: list[int]) -> dict[int, State]:
+    """The bindings of ``leads`` straight from the database (``LiveServer.db_url``: an SQLite file or
+    a PostgreSQL database), after checking I1 and I4 there."""
+    with Database(db_url) as db:
+        contacts = {r[0] for r in db.rows("SELECT id FROM crm_contact")}
         states: dict[int, State] = {}
         for lead in leads:
-            rows = conn.execute(
+            rows = db.rows(
                 "SELECT contact_id, sort, is_primary FROM crm_lead_contact "
                 "WHERE lead_id = ? ORDER BY contact_id",
                 (lead,),
-            ).fetchall()
+            )
             primaries = [r for r in rows if r[2] == "Y"]
             assert not rows or len(primaries) == 1, ("I1", lead, rows)
             assert all(r[0] in contacts for r in rows), ("I4", lead, rows)
             states[lead] = tuple((r[0], r[1], r[2] == "Y") for r in rows)
-        orphans = conn.execute(
+        orphans = db.rows(
             "SELECT count(*) FROM crm_lead_contact b "
             "LEFT JOIN crm_lead l ON l.id = b.lead_id WHERE l.id IS NULL"
-        ).fetchone()[0]
+        )[0][0]
         assert orphans == 0, "I4: bindings of a deleted lead"
         return states
-    finally:
-        conn.close()
 
 
-def integrity(db_path: Path) -> str:
-    conn = sqlite3.connect(db_path)
-    try:
-        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        conn.close()
+def lead_ids(db_url: str) -> set[int]:
+    """The ids of every lead in the database."""
+    with Database(db_url) as db:
+        return {r[0] for r in db.rows("SELECT id FROM crm_lead")}
+
+
+def wait_sessions_gone(db_url: str, timeout: float = 10) -> int:
+    """After a kill, wait until no other session is connected to the database (PostgreSQL: the killed
+    processes' sessions end once their backends see the closed sockets, and a COMMIT already sent may
+    still land until then), so that the state read next is final; the number still there at the end.
+    SQLite has no sessions: 0 at once."""
+    if db_url.startswith("sqlite:"):
+        return 0
+    deadline = time.monotonic() + timeout
+    with Database(db_url) as db:
+        while True:
+            left = db.rows(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )[0][0]
+            if not left or time.monotonic() > deadline:
+                return int(left)
+            time.sleep(0.01)
+
+
+#: The PostgreSQL superuser of the test cluster (tests/pgcluster.py): amcheck needs it.
+PG_SUPERUSER = "postgres"
+
+
+def integrity(db_url: str) -> str:
+    """What is wrong with the database's structure, or "ok": SQLite's ``PRAGMA integrity_check``; on
+    PostgreSQL amcheck, as the superuser: ``bt_index_check(index, heapallindexed => true)`` on every
+    btree index of the public schema, and ``verify_heapam`` on every table (PostgreSQL 14+)."""
+    if db_url.startswith("sqlite:"):
+        with Database(db_url) as db:
+            return str(db.rows("PRAGMA integrity_check")[0][0])
+    problems: list[str] = []
+    with Database(db_url, user=PG_SUPERUSER) as db:
+        db.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        indexes = db.rows(
+            "SELECT c.oid, c.relname FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_am a ON a.oid = c.relam "
+            "WHERE n.nspname = 'public' AND a.amname = 'btree' ORDER BY c.relname"
+        )
+        assert indexes, "no btree index in the public schema: nothing checked"
+        for oid, name in indexes:
+            try:
+                db.rows("SELECT bt_index_check(?::oid::regclass, true)", (oid,))
+            except psycopg.Error as exc:
+                problems.append(f"index {name}: {exc}")
+        has_heapam = db.rows("SELECT count(*) FROM pg_proc WHERE proname = 'verify_heapam'")[0][0]
+        if has_heapam:
+            tables = db.rows(
+                "SELECT c.oid, c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') ORDER BY c.relname"
+            )
+            assert tables, "no table in the public schema: nothing checked"
+            for oid, name in tables:
+                try:
+                    found = db.rows(
+                        "SELECT blkno, offnum, attnum, msg FROM verify_heapam(?::oid::regclass)", (oid,)
+                    )
+                except psycopg.Error as exc:
+                    problems.append(f"table {name}: {exc}")
+                    continue
+                problems += [
+                    f"table {name} block {r[0]} offset {r[1]} attribute {r[2]}: {r[3]}" for r in found
+                ]
+    return "; ".join(problems) or "ok"
 
 
 def children(pid: int) -> list[int]:
