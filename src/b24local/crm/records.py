@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -193,26 +193,55 @@ def to_column(fld: Field, value: Any) -> Any:
 
 def to_output(fld: Field, value: Any) -> Any:
     """A stored value as a portal prints it (C4): ids and numbers as strings, dates ISO 8601."""
-    kind = fld.type
-    if kind in ("date", "datetime"):
-        if value is None or value == "":
-            return None  # contract C4: empty values are null (a portal's crm.lead.get example shows "")
-        try:
-            if kind == "datetime":
-                return iso_local(float(value))
-            return datetime.fromisoformat(str(value)[:10]).astimezone().isoformat(timespec="seconds")
-        except (ValueError, OverflowError, OSError):
-            return str(value)
+    return _converter(fld.type)(value)
+
+
+def _date_out(value: Any) -> Any:
+    if value is None or value == "":
+        return None  # contract C4: empty values are null (a portal's crm.lead.get example shows "")
+    try:
+        return datetime.fromisoformat(str(value)[:10]).astimezone().isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        return str(value)
+
+
+def _datetime_out(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        return iso_local(float(value))
+    except (ValueError, OverflowError, OSError):
+        return str(value)
+
+
+def _number_out(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _double_out(value: Any) -> Any:
     if value is None:
         return None
-    if kind == "integer" or kind in REFERENCE_TYPES:
+    try:
+        return f"{float(value):.2f}"
+    except (TypeError, ValueError):
         return str(value)
+
+
+def _text_out(value: Any) -> Any:
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def _converter(kind: str) -> Callable[[Any], Any]:
+    """The function that prints a stored value of field type ``kind`` (chosen once per shape)."""
+    if kind == "date":
+        return _date_out
+    if kind == "datetime":
+        return _datetime_out
+    if kind == "integer" or kind in REFERENCE_TYPES:
+        return _number_out
     if kind == "double":
-        try:
-            return f"{float(value):.2f}"
-        except (TypeError, ValueError):
-            return str(value)
-    return value if isinstance(value, str) else str(value)
+        return _double_out
+    return _text_out
 
 
 def _filter_value(fld: Field, value: Any) -> Any:
@@ -246,6 +275,14 @@ class Shape:
 
     fields: tuple[Field, ...]
     multifields: tuple[str, ...]
+    #: (output name, stored column or None for a computed field, printer): worked out once per shape.
+    plan: tuple[tuple[str, str | None, Callable[[Any], Any]], ...] = ()
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            (f.name, f.column if f.storage == "column" else None, _converter(f.type)) for f in self.fields
+        )
+        object.__setattr__(self, "plan", plan)
 
 
 @dataclass(slots=True)
@@ -688,12 +725,13 @@ class Records:
         primaries: dict[str, dict[int, int]] | None = None,
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for fld in shape.fields:
-            if fld.storage == "column":
-                out[fld.name] = to_output(fld, row.get(fld.column))
+        get = row.get
+        for name, column, printer in shape.plan:
+            if column is not None:
+                out[name] = printer(get(column))
             else:  # computed: the primary binding's bound id (L1, I2), or nothing yet (COMPANY_ID)
-                primary = (primaries or {}).get(fld.name, {}).get(row["id"])
-                out[fld.name] = None if primary is None else str(primary)
+                primary = (primaries or {}).get(name, {}).get(row["id"])
+                out[name] = None if primary is None else str(primary)
         grouped: dict[str, list[dict[str, str]]] = {}
         for entry in multifields:
             if entry.type_id in shape.multifields:
