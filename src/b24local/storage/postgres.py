@@ -105,8 +105,8 @@ class PostgresTransaction(SqlTransaction):
     def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         self.conn.cursor().executemany(sql, rows)
 
-    def _row(self, cur: psycopg.Cursor[Any], values: Sequence[Any]) -> Row:
-        return {d.name: v for d, v in zip(cur.description or (), values, strict=True)}
+    def _names(self, cur: psycopg.Cursor[Any]) -> tuple[str, ...]:
+        return tuple(d.name for d in cur.description or ())
 
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """Lock the owner row before the first read or write of its bindings in a write call."""

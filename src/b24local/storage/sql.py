@@ -167,9 +167,13 @@ class SqlTransaction:
     #: How many users' webhook logins a process keeps (all are dropped when it is full).
     LOGINS_KEPT = 1024
 
+    #: How many statements' column names a process keeps.
+    NAMES_KEPT = 256
+
     def __init__(self) -> None:
         #: user id → (auth epoch read with them, webhook logins): reused while the epoch stays.
         self._logins: dict[int, tuple[int, list[tuple[Webhook, User]]]] = {}
+        self._column_names: dict[str, tuple[str, ...]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -186,8 +190,21 @@ class SqlTransaction:
     def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
-    def _row(self, cur: Any, values: Sequence[Any]) -> Row:
+    def _names(self, cur: Any) -> tuple[str, ...]:
+        """The column names of a cursor's result."""
         raise NotImplementedError
+
+    def _rows(self, sql: str, cur: Any, rows: Sequence[Sequence[Any]]) -> list[Row]:
+        """Result rows as dicts. The names are worked out once per statement text (a driver builds
+        them anew for every ``description``: for PostgreSQL that cost more than the rows themselves)."""
+        if not rows:
+            return []
+        names = self._column_names.get(sql)
+        if names is None or len(names) != len(rows[0]):  # a migration may have added columns
+            if len(self._column_names) >= self.NAMES_KEPT:
+                self._column_names.clear()
+            names = self._column_names[sql] = self._names(cur)
+        return [dict(zip(names, values, strict=True)) for values in rows]
 
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """Lock the owner row before the first read or write of its bindings in a write call."""
@@ -472,9 +489,10 @@ class SqlTransaction:
     _Q_MULTIFIELDS_DELETE = "DELETE FROM crm_multifield WHERE entity_type = ? AND element_id = ?"
 
     def entity_get(self, entity: EntityType, entity_id: int) -> Row | None:
-        cur = self.conn.execute(f"SELECT * FROM {entity.table} WHERE id = {self.ph}", (entity_id,))
+        sql = f"SELECT * FROM {entity.table} WHERE id = {self.ph}"
+        cur = self.conn.execute(sql, (entity_id,))
         values = cur.fetchone()
-        return None if values is None else self._row(cur, values)
+        return None if values is None else self._rows(sql, cur, [values])[0]
 
     def entity_insert(self, entity: EntityType, values: Row) -> int:
         columns = list(values)
@@ -506,7 +524,7 @@ class SqlTransaction:
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
         cur = self.conn.execute(sql, compiler.params)
-        return [self._row(cur, values) for values in cur.fetchall()]
+        return self._rows(sql, cur, cur.fetchall())
 
     def entity_count(self, entity: EntityType, where: Condition) -> int:
         compiler = self.compiler(entity, self.ph)

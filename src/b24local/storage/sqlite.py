@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from b24local.crm.entities import BindingKind
-from b24local.storage.base import (
-    Row,
-)
 from b24local.storage.busy import StorageBusy, sleep_before_retry
 from b24local.storage.sql import SqlTransaction
 
@@ -64,8 +61,8 @@ class SqliteTransaction(SqlTransaction):
     def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         self.conn.executemany(sql, rows)
 
-    def _row(self, cur: sqlite3.Cursor, values: Sequence[Any]) -> Row:
-        return {d[0]: v for d, v in zip(cur.description, values, strict=True)}
+    def _names(self, cur: sqlite3.Cursor) -> tuple[str, ...]:
+        return tuple(d[0] for d in cur.description)
 
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """``BEGIN IMMEDIATE`` already holds the database's write lock: nothing to lock."""
