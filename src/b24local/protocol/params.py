@@ -192,6 +192,11 @@ def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray) -> None:
             raise invalid_request("Request parameters are not valid UTF-8") from None
 
 
+#: The fewest bytes a key takes in a JSON body: its quotes, the colon and at least one byte of value
+#: (``"":0`` four bytes; a comma or braces come on top).
+MIN_KEY_BYTES = 4
+
+
 def _count_json_keys(value: Any) -> None:
     """Iterative, so that a deeply nested body (orjson takes ~1000 levels) cannot exhaust the stack."""
     budget = MAX_KEYS
@@ -218,7 +223,8 @@ def _parse_json(body: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise invalid_request("Request body must be a JSON object")
-    _count_json_keys(value)
+    if len(body) > MIN_KEY_BYTES * MAX_KEYS:  # a shorter body cannot hold too many keys
+        _count_json_keys(value)
     return value
 
 
