@@ -263,6 +263,15 @@ def test_key_limit() -> None:
     rejected(b"", MULTIPART, multipart(*parts))
 
 
+def test_key_limit_json() -> None:
+    ok = orjson.dumps({f"k{i}": 1 for i in range(10_000)})
+    assert len(decode_params(b"", JSON, ok)) == 10_000
+    rejected(b"", JSON, orjson.dumps({f"k{i}": 1 for i in range(10_001)}))
+    # A dense body: one-key objects in a list (7 bytes a key); "a" is the 10,000th or 10,001st key.
+    assert len(decode_params(b"", JSON, orjson.dumps({"a": [{"": 0}] * 9_999}))["a"]) == 9_999
+    rejected(b"", JSON, orjson.dumps({"a": [{"": 0}] * 10_000}))
+
+
 # --- R1: sources and precedence -----------------------------------------------------------------
 
 
