@@ -128,10 +128,14 @@ class SqlCompiler:
         return f"{expr} {sql_op} {self._param(value)}"
 
     def order(self, query: Query) -> str:
-        parts = [
-            f"{self.term(t)} {'DESC' + self.nulls_desc if desc else 'ASC' + self.nulls_asc}"
-            for t, desc in query.order
-        ]
+        parts = []
+        for t, desc in query.order:
+            if isinstance(t, Column) and t.name == "id":
+                # Never NULL: without a NULLS clause PostgreSQL walks the primary key in order instead
+                # of sorting every matching row (a deep page took seconds).
+                parts.append(f"{self.term(t)} {'DESC' if desc else 'ASC'}")
+            else:
+                parts.append(f"{self.term(t)} {'DESC' + self.nulls_desc if desc else 'ASC' + self.nulls_asc}")
         if not any(isinstance(t, Column) and t.name == "id" for t, _ in query.order):
             parts.append(f"{self.entity.table}.id ASC")
         return ", ".join(parts)
@@ -150,7 +154,7 @@ class SqlTransaction:
     """The :class:`~b24local.storage.base.Transaction` methods both SQL backends share.
 
     A backend sets ``ph`` (its placeholder), ``compiler`` and ``_ROLE_ASSIGN``, and implements the
-    hooks for what differs: ``_insert`` (how an insert returns its id), ``_executemany``, ``_row``
+    hooks for what differs: ``_insert`` (how an insert returns its id), ``_executemany``, ``_names``
     (column names of a cursor) and ``_lock_owner`` (row locking before a binding read or write).
     The fixed statements (``_Q_*``) are written with ``?`` and rewritten once per backend class.
     """
