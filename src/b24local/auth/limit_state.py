@@ -8,7 +8,8 @@ database, or through Redis when ``serve --redis URL`` is given. With limits off 
 
 Every state answers the same three questions, with times in Unix seconds from the limits' clock:
 
-- ``take(capacity, drain, now)``: drain the bucket to ``now`` and admit one request if it fits;
+- ``take(fits, drain, now)``: drain the bucket to ``now`` and admit one request if the level stays
+  within ``fits`` (the capacity plus :data:`ROUNDING`);
 - ``usage(key, now, tx)``: the operating seconds of ``key`` still counting, and when the oldest basket
   stops counting (``tx`` is the call's own transaction: a read inside it costs no other one);
 - ``record(key, seconds, now)``: add a call's seconds; the usage after it.
@@ -35,6 +36,10 @@ log = logging.getLogger("b24local")
 WINDOW = 600
 BASKET = 60
 
+#: Added to the bucket's capacity: Unix times as floats carry ~1e-7 s of rounding, so a level that
+#: drained to exactly the capacity may come out a hair above it.
+ROUNDING = 1e-6
+
 Key = tuple[str, int, str]  # (credential kind, credential id, method)
 #: (operating seconds now, Unix second at which the oldest basket stops counting)
 Usage = tuple[float, int]
@@ -47,7 +52,7 @@ def _usage(total: float, first: float | None, now: float) -> Usage:
 
 
 class LimitState(Protocol):
-    def take(self, capacity: int, drain: float, now: float) -> bool: ...
+    def take(self, fits: float, drain: float, now: float) -> bool: ...
     def usage(self, key: Key, now: float, tx: Transaction | None) -> Usage: ...
     def record(self, key: Key, seconds: float, now: float) -> Usage: ...
 
@@ -81,13 +86,13 @@ class MemoryState:
         self.at: float | None = None
         self.baskets: dict[Key, _Baskets] = {}
 
-    def take(self, capacity: int, drain: float, now: float) -> bool:
+    def take(self, fits: float, drain: float, now: float) -> bool:
         level = self.level
         if self.at is not None and now > self.at:
             level = max(0.0, level - (now - self.at) * drain)
         self.level = level
         self.at = now if self.at is None else max(now, self.at)
-        if level + 1 > capacity + 1e-6:  # Unix times as floats carry ~1e-7 s of rounding
+        if level + 1 > fits:
             return False
         self.level = level + 1
         return True
@@ -143,8 +148,8 @@ class DatabaseState:
                     raise server_busy() from None
                 attempt += 1
 
-    def take(self, capacity: int, drain: float, now: float) -> bool:
-        return bool(self._write(lambda tx: tx.limit_take(capacity, drain, now)))
+    def take(self, fits: float, drain: float, now: float) -> bool:
+        return bool(self._write(lambda tx: tx.limit_take(fits, drain, now)))
 
     def usage(self, key: Key, now: float, tx: Transaction | None = None) -> Usage:
         if tx is None:
@@ -167,7 +172,7 @@ class DatabaseState:
 
 
 # Redis ------------------------------------------------------------------------------------------------
-#: KEYS[1]: the bucket hash; ARGV: now, capacity (with its tolerance), drain. 1 admitted, 0 refused.
+#: KEYS[1]: the bucket hash; ARGV: now, fits, drain. 1 admitted, 0 refused.
 _TAKE = """
 local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
 local at = redis.call('HGET', KEYS[1], 'at')
@@ -213,8 +218,8 @@ class RedisState:
             log.warning("redis unavailable (%s): limits state not updated", type(exc).__name__)
             raise server_busy() from None
 
-    def take(self, capacity: int, drain: float, now: float) -> bool:
-        args = (repr(now), repr(capacity + 1e-6), repr(drain))
+    def take(self, fits: float, drain: float, now: float) -> bool:
+        args = (repr(now), repr(fits), repr(drain))
         return bool(self._run(lambda: self._take(keys=[self.prefix + "bucket"], args=args)))
 
     def _sum(self, key: str, fields: dict[bytes, bytes], now: float) -> tuple[float, float | None]:

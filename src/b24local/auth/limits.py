@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from b24local import clock
 from b24local.auth.context import AuthContext
-from b24local.auth.limit_state import Key, LimitState, MemoryState, Usage
+from b24local.auth.limit_state import ROUNDING, Key, LimitState, MemoryState, Usage
 from b24local.methods.registry import Method
 from b24local.protocol.envelope import CURRENT_TIMING
 from b24local.protocol.errors import ApiError
@@ -94,7 +94,7 @@ class Limits:
     def admit(self) -> None:
         """T1, once per HTTP request to ``/rest/``."""
         bucket = self.bucket
-        if bucket is not None and not self.state.take(bucket[0], bucket[1], self.now()):
+        if bucket is not None and not self.state.take(bucket[0] + ROUNDING, bucket[1], self.now()):
             raise query_limit_exceeded()
 
     @staticmethod
@@ -108,7 +108,7 @@ class Limits:
     def check(self, ctx: AuthContext, method: Method, tx: Transaction | None = None) -> None:
         """T2, before a method runs (a dispatcher call check, inside the call's transaction)."""
         limit = self.operating_limit
-        if limit is not None and self.state.usage(self.key(ctx, method), self.now(), tx)[0] > limit:
+        if limit is not None and self.usage(self.key(ctx, method), tx)[0] > limit:
             raise operation_time_limit()
 
     def record(self, ctx: AuthContext, method: Method, seconds: float) -> None:

@@ -121,8 +121,9 @@ class Transaction(Protocol):
     def oauth_login(self, access_hash: str) -> OAuthLogin | None: ...
 
     # Portal limits shared by server processes (auth/limit_state.py); times in Unix seconds.
-    def limit_take(self, capacity: float, drain: float, now: float) -> bool:
-        """Drain the request bucket to ``now`` and admit one request if it fits (a write)."""
+    def limit_take(self, fits: float, drain: float, now: float) -> bool:
+        """Drain the request bucket to ``now`` and admit one request if its level stays within
+        ``fits`` (a write)."""
         ...
 
     def operating_usage(

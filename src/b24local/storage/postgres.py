@@ -15,7 +15,6 @@ same lead serialise. A deadlock or serialization failure rolls back and raises
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import psycopg
@@ -28,8 +27,9 @@ from b24local.storage.base import (
     Row,
 )
 from b24local.storage.busy import LOCK_WAIT, StorageBusy
+from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
-from b24local.storage.sqlite import StorageError, _statements
+from b24local.storage.sqlite import StorageError
 
 #: Serialises concurrent migrations of one database (pg_advisory_xact_lock key).
 _MIGRATION_LOCK = 0x62_32_34_6C  # "b24l"
@@ -55,15 +55,6 @@ class _UntypedNumberDumper(Dumper):
 
     def dump(self, obj: Any) -> bytes:
         return repr(obj).encode() if isinstance(obj, float) else str(int(obj)).encode()
-
-
-def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("b24local.storage.migrations") / "postgres"
-    found = []
-    for item in folder.iterdir():
-        if item.name.endswith(".sql") and item.name[:4].isdigit():
-            found.append((int(item.name[:4]), item.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 def _connect(url: str) -> psycopg.Connection[Any]:
@@ -206,15 +197,7 @@ class PostgresStorage:
     def _migrate(self) -> None:
         with self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
-            done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
-            for version, script in _migrations():
-                if version in done:
-                    continue
-                for statement in _statements(script):
-                    self.conn.execute(statement)
-                self.conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
-                self.applied_migrations.append(version)
+            self.applied_migrations += apply_pending(self.conn.execute, "postgres", "%s", "BIGINT")
 
     def schema_version(self) -> int:
         """The highest migration applied to the database."""

@@ -6,6 +6,7 @@ Identifiers come only from entity and binding definitions; every value is a boun
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from b24local.crm.entities import BINDINGS, BindingKind, EntityType
@@ -22,13 +23,15 @@ from b24local.crm.query import (
 )
 from b24local.storage.base import Binding, MultifieldRow, OAuthApp, OAuthLogin, Row, User, Webhook, chunks
 
+#: The order of bindings, by SORT then bound id, on rows ``(bound id, sort, is_primary, role_id, ...)``.
+_SORT_THEN_ID = itemgetter(1, 0)
 
-def _sort_then_id(row: Sequence[Any]) -> tuple[Any, Any]:
-    return row[1], row[0]
 
-
-def _joined_sort_then_id(row: Sequence[Any]) -> tuple[Any, Any]:
-    return row[4], row[3]
+def _bindings(rows: list[Any]) -> list[Binding]:
+    """Binding rows ``(bound id, sort, is_primary, role_id, ...)`` in order. Sorted here: an ORDER BY
+    costs SQLite a temporary B-tree per call."""
+    rows.sort(key=_SORT_THEN_ID)
+    return [Binding(r[0], r[1], r[2] == "Y", r[3]) for r in rows]
 
 
 class SqlCompiler:
@@ -381,9 +384,7 @@ class SqlTransaction:
     )
     _Q_OPERATING_SWEEP = "DELETE FROM limit_operating WHERE first_at + ? <= ?"
 
-    def limit_take(self, capacity: float, drain: float, now: float) -> bool:
-        # The tolerance of the in-memory bucket: Unix times as floats carry ~1e-7 s of rounding.
-        fits = capacity + 1e-6
+    def limit_take(self, fits: float, drain: float, now: float) -> bool:
         row = self.conn.execute(self._Q_BUCKET_TAKE, (now, drain, now, now, drain, fits)).fetchone()
         return row is not None
 
@@ -587,27 +588,21 @@ class SqlTransaction:
             f"WHERE {kind.owner_column} = {self.ph}",
             (owner_id,),
         ).fetchall()
-        # Ordered here, by SORT then bound id: an ORDER BY costs SQLite a temporary B-tree per call.
-        rows.sort(key=_sort_then_id)
-        return [Binding(r[0], r[1], r[2] == "Y", r[3]) for r in rows]
+        return _bindings(rows)
 
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         self._lock_owner(kind, owner_id)
-        owner = kind.owner.table
         rows = self.conn.execute(
-            f"SELECT o.id, o.assigned_by_id, o.opened, b.{kind.bound_column}, b.sort, b.is_primary, "
-            f"b.role_id FROM {owner} o LEFT JOIN {kind.table} b ON b.{kind.owner_column} = o.id "
+            f"SELECT b.{kind.bound_column}, b.sort, b.is_primary, b.role_id, o.id, o.assigned_by_id, "
+            f"o.opened FROM {kind.owner.table} o LEFT JOIN {kind.table} b ON b.{kind.owner_column} = o.id "
             f"WHERE o.id = {self.ph}",
             (owner_id,),
         ).fetchall()
         if not rows:
             return None, []
         first = rows[0]
-        access = {"id": first[0], "assigned_by_id": first[1], "opened": first[2]}
-        if first[3] is None:  # the LEFT JOIN found no binding
-            return access, []
-        rows.sort(key=_joined_sort_then_id)
-        return access, [Binding(r[3], r[4], r[5] == "Y", r[6]) for r in rows]
+        access = {"id": first[4], "assigned_by_id": first[5], "opened": first[6]}
+        return access, [] if first[0] is None else _bindings(rows)  # None: the LEFT JOIN found none
 
     def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:
         self._lock_owner(kind, owner_id)

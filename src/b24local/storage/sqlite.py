@@ -14,26 +14,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from b24local.crm.entities import BindingKind
 from b24local.storage.busy import StorageBusy, sleep_before_retry
+from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction
 
 
 class StorageError(Exception):
     """The database cannot be opened or migrated; the message is fit for a one-line CLI error."""
-
-
-def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("b24local.storage.migrations") / "sqlite"
-    found = []
-    for item in folder.iterdir():
-        if item.name.endswith(".sql") and item.name[:4].isdigit():
-            found.append((int(item.name[:4]), item.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 def path_from_url(url: str) -> str:
@@ -184,15 +175,7 @@ class SqliteStorage:
     def _migrate(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-            done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
-            for version, script in _migrations():
-                if version in done:
-                    continue
-                for statement in _statements(script):
-                    self.conn.execute(statement)
-                self.conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
-                self.applied_migrations.append(version)
+            self.applied_migrations += apply_pending(self.conn.execute, "sqlite", "?", "INTEGER")
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -219,14 +202,3 @@ class SqliteStorage:
                 self.conn.execute("PRAGMA busy_timeout = 200")
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script on ``;`` at line ends (our scripts have no semicolons in literals)."""
-    out = []
-    for chunk in script.split(";\n"):
-        lines = [ln for ln in chunk.splitlines() if not ln.strip().startswith("--")]
-        text = "\n".join(lines).strip().rstrip(";")
-        if text:
-            out.append(text)
-    return out
