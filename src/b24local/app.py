@@ -78,10 +78,15 @@ class App:
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 raise BodyTooLarge
+        message = await receive()
+        if not message.get("more_body", False):  # the whole body in one message: the usual case
+            body: bytes = message.get("body", b"")
+            if len(body) > limit:
+                raise BodyTooLarge
+            return body
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             if message["type"] == "http.disconnect":
                 break
             chunk = message.get("body", b"")
@@ -91,6 +96,7 @@ class App:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+            message = await receive()
         return b"".join(chunks)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:

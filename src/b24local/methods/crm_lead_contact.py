@@ -14,7 +14,7 @@ from b24local.crm.permissions import Action
 from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_int
 from b24local.methods.registry import Call, Param, method
 from b24local.protocol.errors import ApiError, bad_request
-from b24local.storage.base import Binding, Row
+from b24local.storage.base import Row
 
 KIND: BindingKind = LEAD_CONTACT
 ENGINE = BindingEngine(KIND)
@@ -60,8 +60,9 @@ def _check_owner(call: Call, owner_id: int, actions: tuple[Action, ...]) -> None
 
 def _check_owner_row(call: Call, row: Row | None, actions: tuple[Action, ...]) -> None:
     """E8 before E7: a caller below level "all" learns nothing about leads it may not see."""
-    if not all(call.perms.can(KIND.owner, action, row) for action in actions):
-        raise ApiError(403, "ACCESS_DENIED", "Access denied!")
+    for action in actions:
+        if not call.perms.can(KIND.owner, action, row):
+            raise ApiError(403, "ACCESS_DENIED", "Access denied!")
     if row is None:
         raise ApiError(400, "NOT_FOUND", "Not found.")
 
@@ -93,15 +94,6 @@ def _fields_bound_id(fields: dict[str, Any]) -> int:
     return bound_id
 
 
-def _binding_out(binding: Binding) -> dict[str, Any]:
-    return {
-        KIND.bound_field: binding.bound_id,
-        "SORT": binding.sort,
-        "ROLE_ID": binding.role_id,
-        "IS_PRIMARY": "Y" if binding.is_primary else "N",
-    }
-
-
 @method("crm.lead.contact.fields", scope="crm", summary="Fields of a lead–contact binding.")
 def fields(call: Call) -> dict[str, Any]:
     _check_any_crm_access(call)
@@ -114,7 +106,11 @@ def items_get(call: Call) -> list[dict[str, Any]]:
     owner_id = _owner_id(call, quoted=False)
     row, bindings = ENGINE.get_with_owner(call.tx, owner_id)  # one read: the hottest call there is
     _check_owner_row(call, row, ("read",))
-    return [_binding_out(b) for b in bindings]
+    field = KIND.bound_field
+    return [
+        {field: b.bound_id, "SORT": b.sort, "ROLE_ID": b.role_id, "IS_PRIMARY": "Y" if b.is_primary else "N"}
+        for b in bindings
+    ]
 
 
 def _wanted(items: list[Any]) -> list[Wanted]:

@@ -50,13 +50,14 @@ class Dispatcher:
         call's own transaction, so that a request costs one transaction. Failures answer in this
         order: credentials, unknown method, scope.
         """
-        entry = self.methods.get(name.lower())
+        methods = self.methods
+        entry = methods.get(name) or methods.get(name.lower())
         if entry is not None and entry.calls_handler is not None:
             return self._run_calls(auth, entry, params)
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
         ran = False  # timing hooks see only calls whose method ran (not refused ones)
-        deadline = time.monotonic() + self.lock_wait
+        deadline: float | None = None  # set at the first busy database
         attempt = 0
         try:
             while True:
@@ -80,6 +81,8 @@ class Dispatcher:
                     break
                 except StorageBusy:
                     # Rolled back: nothing of this attempt was written, so the whole call may run again.
+                    if deadline is None:
+                        deadline = time.monotonic() - (time.perf_counter() - started) + self.lock_wait
                     if not sleep_before_retry(attempt, deadline):
                         log.warning("database busy past %.1f s: %s answered 503", self.lock_wait, name)
                         raise server_busy() from None

@@ -9,6 +9,7 @@ order and ``dict`` (with ``str`` keys) otherwise.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -213,11 +214,11 @@ def _count_json_keys(value: Any) -> None:
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if not body.strip():
+            return {}
         raise invalid_request(f"Request body is not valid JSON: {exc}") from None
     if value is None:
         return {}
@@ -228,15 +229,18 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     return value
 
 
+@lru_cache(maxsize=64)
 def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
 def decode_params(query: bytes, content_type: str, body: bytes) -> dict[str, Any]:
     """All parameters of one call; body values override query values of the same name (R1)."""
-    target: PhpArray = {}
-    parse_str_into(target, query)
-    from_query = _finish_top(target)
+    from_query: dict[str, Any] = {}
+    if query:
+        target: PhpArray = {}
+        parse_str_into(target, query)
+        from_query = _finish_top(target)
     if not body:
         return from_query
     kind = media_type(content_type)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from b24local.crm.entities import BindingKind, EntityType
 from b24local.crm.query import Condition, Query
@@ -35,8 +35,10 @@ class Webhook:
     active: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(NamedTuple):
+    """One bound item of an owner. A named tuple: ``items.get`` makes five per call, and a tuple is
+    made in half the time of a frozen dataclass."""
+
     bound_id: int
     sort: int
     is_primary: bool

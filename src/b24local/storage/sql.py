@@ -23,15 +23,17 @@ from b24local.crm.query import (
 )
 from b24local.storage.base import Binding, MultifieldRow, OAuthApp, OAuthLogin, Row, User, Webhook, chunks
 
+#: Makes a named tuple without its generated ``__new__`` (a Python call per binding).
+_new_tuple = tuple.__new__
 #: The order of bindings, by SORT then bound id, on rows ``(bound id, sort, is_primary, role_id, ...)``.
 _SORT_THEN_ID = itemgetter(1, 0)
 
 
-def _bindings(rows: list[Any]) -> list[Binding]:
+def bindings_from_rows(rows: list[Any]) -> list[Binding]:
     """Binding rows ``(bound id, sort, is_primary, role_id, ...)`` in order. Sorted here: an ORDER BY
     costs SQLite a temporary B-tree per call."""
     rows.sort(key=_SORT_THEN_ID)
-    return [Binding(r[0], r[1], r[2] == "Y", r[3]) for r in rows]
+    return [_new_tuple(Binding, (r[0], r[1], r[2] == "Y", r[3])) for r in rows]
 
 
 class SqlCompiler:
@@ -588,7 +590,7 @@ class SqlTransaction:
             f"WHERE {kind.owner_column} = {self.ph}",
             (owner_id,),
         ).fetchall()
-        return _bindings(rows)
+        return bindings_from_rows(rows)
 
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         self._lock_owner(kind, owner_id)
@@ -602,7 +604,7 @@ class SqlTransaction:
             return None, []
         first = rows[0]
         access = {"id": first[4], "assigned_by_id": first[5], "opened": first[6]}
-        return access, [] if first[0] is None else _bindings(rows)  # None: the LEFT JOIN found none
+        return access, [] if first[0] is None else bindings_from_rows(rows)  # None: the LEFT JOIN found none
 
     def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:
         self._lock_owner(kind, owner_id)

@@ -15,12 +15,15 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import orjson
 
 from b24local.crm.entities import BindingKind
+from b24local.storage.base import Binding, Row
 from b24local.storage.busy import StorageBusy, sleep_before_retry
 from b24local.storage.migrations import apply_pending
-from b24local.storage.sql import SqlTransaction
+from b24local.storage.sql import SqlTransaction, bindings_from_rows
 
 
 class StorageError(Exception):
@@ -40,6 +43,7 @@ def path_from_url(url: str) -> str:
 
 
 class SqliteTransaction(SqlTransaction):
+    _OWNER_WITH_BINDINGS: ClassVar[dict[str, str]] = {}
     _ROLE_ASSIGN = "INSERT OR IGNORE INTO crm_role_holder (role_id, user_id, department_id) VALUES (?, ?, ?)"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -57,6 +61,23 @@ class SqliteTransaction(SqlTransaction):
 
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """``BEGIN IMMEDIATE`` already holds the database's write lock: nothing to lock."""
+
+    def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
+        """One row: the owner's access columns and its bindings as one JSON array. Python's ``sqlite3``
+        releases and retakes the GIL for every value it fetches (about a microsecond each here), so
+        four values instead of seven per binding make the hottest read about a fifth cheaper."""
+        sql = self._OWNER_WITH_BINDINGS.get(kind.name)
+        if sql is None:
+            sql = self._OWNER_WITH_BINDINGS[kind.name] = (
+                f"SELECT o.id, o.assigned_by_id, o.opened, (SELECT json_group_array(json_array("
+                f"b.{kind.bound_column}, b.sort, b.is_primary, b.role_id)) FROM {kind.table} b "
+                f"WHERE b.{kind.owner_column} = o.id) FROM {kind.owner.table} o WHERE o.id = ?"
+            )
+        row = self.conn.execute(sql, (owner_id,)).fetchone()
+        if row is None:
+            return None, []
+        access = {"id": row[0], "assigned_by_id": row[1], "opened": row[2]}
+        return access, bindings_from_rows(orjson.loads(row[3]))
 
 
 def is_busy(exc: BaseException) -> bool:
