@@ -495,11 +495,16 @@ class SqlTransaction:
     # Entities -------------------------------------------------------------------------------------
     _Q_MULTIFIELDS_DELETE = "DELETE FROM crm_multifield WHERE entity_type = ? AND element_id = ?"
 
+    def _entity_rows(self, entity: EntityType, where: str, params: Sequence[Any]) -> list[Row]:
+        """Whole rows of ``entity`` as dicts: ``SELECT * FROM table`` followed by ``where`` (the rest of
+        the statement)."""
+        sql = f"SELECT * FROM {entity.table} {where}"
+        cur = self.conn.execute(sql, params)
+        return self._rows(sql, cur, cur.fetchall())
+
     def entity_get(self, entity: EntityType, entity_id: int) -> Row | None:
-        sql = f"SELECT * FROM {entity.table} WHERE id = {self.ph}"
-        cur = self.conn.execute(sql, (entity_id,))
-        values = cur.fetchone()
-        return None if values is None else self._rows(sql, cur, [values])[0]
+        rows = self._entity_rows(entity, f"WHERE id = {self.ph}", (entity_id,))
+        return rows[0] if rows else None
 
     def entity_insert(self, entity: EntityType, values: Row) -> int:
         columns = list(values)
@@ -527,11 +532,10 @@ class SqlTransaction:
         compiler = self.compiler(entity, self.ph)
         where = compiler.condition(query.where)
         order = compiler.order(query)
-        sql = f"SELECT * FROM {entity.table} WHERE {where} ORDER BY {order}"
+        rest = f"WHERE {where} ORDER BY {order}"
         if query.limit is not None:
-            sql += f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
-        cur = self.conn.execute(sql, compiler.params)
-        return self._rows(sql, cur, cur.fetchall())
+            rest += f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
+        return self._entity_rows(entity, rest, compiler.params)
 
     def entity_count(self, entity: EntityType, where: Condition) -> int:
         compiler = self.compiler(entity, self.ph)

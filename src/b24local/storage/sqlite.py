@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from b24local.crm.entities import BindingKind
-from b24local.storage.base import Binding, Row
+from b24local.crm.entities import BindingKind, EntityType
+from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import StorageBusy, sleep_before_retry
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, bindings_from_rows
@@ -44,11 +44,15 @@ def path_from_url(url: str) -> str:
 
 class SqliteTransaction(SqlTransaction):
     _OWNER_WITH_BINDINGS: ClassVar[dict[str, str]] = {}
+    #: SQLite's default bound on a function's arguments is 127.
+    JSON_ARGS_MAX = 120
     _ROLE_ASSIGN = "INSERT OR IGNORE INTO crm_role_holder (role_id, user_id, department_id) VALUES (?, ?, ?)"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
         self.conn = conn
+        #: Per table: its column names and the statement start that selects a row as one JSON array.
+        self._row_selects: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         return int(self.conn.execute(sql, params).lastrowid or 0)
@@ -78,6 +82,35 @@ class SqliteTransaction(SqlTransaction):
             return None, []
         access = {"id": row[0], "assigned_by_id": row[1], "opened": row[2]}
         return access, bindings_from_rows(orjson.loads(row[3]))
+
+    def _entity_rows(self, entity: EntityType, where: str, params: Sequence[Any]) -> list[Row]:
+        """Each row as one JSON array (see :meth:`owner_with_bindings`): a 50-row page of leads is
+        50 values to fetch instead of 2,750. JSON keeps SQLite's types (TEXT stays a string, REAL a
+        float with 15 significant digits; no column holds a BLOB)."""
+        table = entity.table
+        kept = self._row_selects.get(table)
+        if kept is None:
+            names = tuple(r[1] for r in self.conn.execute(f"PRAGMA table_info({table})"))
+            if len(names) > self.JSON_ARGS_MAX:  # more than json_array() takes: fetch them as they are
+                return super()._entity_rows(entity, where, params)
+            kept = self._row_selects[table] = (names, f"SELECT json_array({', '.join(names)}) FROM {table} ")
+        names, select = kept
+        loads = orjson.loads
+        return [dict(zip(names, loads(r[0]), strict=True)) for r in self.conn.execute(select + where, params)]
+
+    def access_rows(self, entity: EntityType, ids: Sequence[int]) -> dict[int, Row]:
+        """As one JSON value per chunk of ids (see :meth:`owner_with_bindings`)."""
+        found: dict[int, Row] = {}
+        for part in chunks(list(ids)):
+            marks = ", ".join("?" for _ in part)
+            (value,) = self.conn.execute(
+                "SELECT json_group_array(json_array(id, assigned_by_id, opened)) "
+                f"FROM {entity.table} WHERE id IN ({marks})",
+                list(part),
+            ).fetchone()
+            for r in orjson.loads(value):
+                found[r[0]] = {"id": r[0], "assigned_by_id": r[1], "opened": r[2]}
+        return found
 
 
 def is_busy(exc: BaseException) -> bool:
