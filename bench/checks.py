@@ -6,6 +6,7 @@ write is undone by the next call).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -137,6 +138,10 @@ def check_reference(base: str, kind: str, path: str, nginx_body: bytes) -> None:
     status, raw = post_raw(base + path, {"id": 1})
     if kind == "hello":
         expect(status == 200 and raw == b'{"result":"hello"}', f"hello answered {status} {raw!r}")
+    elif kind == "read":
+        got = json.loads(raw) if status == 200 else None
+        want = {"result": expected_bindings(original_contacts(1))}
+        expect(got == want, f"the raw read answered {status} {raw[:200]!r}")
     else:
         expect(status == 200 and raw == nginx_body, f"nginx answered {status} {raw[:200]!r}")
 

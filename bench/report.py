@@ -225,7 +225,9 @@ def doc_section(report: dict[str, Any]) -> str:
             else "."
         )
         + " Ratios compare with the reference of the same number of processes (hello1/nginx1 for "
-        "sqlite1, hello2/nginx2 for sqlite2 and pg2).",
+        "sqlite1, hello2/nginx2 for sqlite2 and pg2). read1/read2 is the raw read: a raw ASGI app doing "
+        "only the SELECT of items.get (bench/hello_app.py --read), the least an items.get costs on "
+        "this stack.",
         "",
     ]
     for name, section in sections.items():

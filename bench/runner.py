@@ -36,7 +36,8 @@ def _sizes(text: str) -> list[int]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Load benchmark of b24local (SQLite, PostgreSQL) against a raw ASGI hello and nginx."
+        description="Load benchmark of b24local (SQLite, PostgreSQL) against a raw ASGI hello, a raw ASGI "
+        "read and nginx."
     )
     parser.add_argument("--quick", action="store_true", help="small data, short runs; leaves docs alone")
     parser.add_argument("--leads", type=int, help="leads of the main section (default 100000; quick 2000)")
@@ -56,7 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=list(SCENARIOS),
         help=f"comma-separated, from {','.join(SCENARIOS)} (default all)",
     )
-    parser.add_argument("--no-references", action="store_true", help="skip the hello and nginx runs")
+    parser.add_argument(
+        "--no-references", action="store_true", help="skip the hello, raw read and nginx runs"
+    )
     parser.add_argument(
         "--set-sizes",
         type=_sizes,

@@ -20,7 +20,7 @@ from bench import checks
 from bench.common import CONTACTS_PER_LEAD, RESULTS
 from bench.data import cached_postgres, cached_sqlite
 from bench.profiling import profile
-from bench.servers import Postgres, Server, b24local_server, hello_server, nginx_server
+from bench.servers import Postgres, Server, b24local_server, hello_server, nginx_server, read_server
 from bench.wrk import (
     NOISY_PCT,
     REFERENCE,
@@ -224,14 +224,23 @@ class Section:
         return runs
 
     def _reference_runs(self, b24: dict[str, Server]) -> list[Measured]:
-        """hello and nginx with each process count the configurations use; nginx answers the body of a
-        real items.get answer."""
+        """hello, the raw read (with an SQLite configuration) and nginx with each process count the
+        configurations use; nginx answers the body of a real items.get answer."""
         first = next(iter(b24.values()))
         body = checks.items_get_body(first.base, self.plan.n_leads)
         counts = sorted({CONFIGS[name][1] for name in self.plan.configs})
+        read_copy: Path | None = None
+        if any(CONFIGS[name][0] == "sqlite" for name in self.plan.configs):
+            pristine, _ = cached_sqlite(self.plan.n_leads, False)
+            read_copy = self.folder / "read.db"
+            shutil.copyfile(pristine, read_copy)
         runs = []
         for count in counts:
-            for server in (hello_server(count, self.logs), nginx_server(count, body, self.folder)):
+            servers = [hello_server(count, self.logs)]
+            if read_copy is not None:
+                servers.append(read_server(count, self.logs, read_copy))
+            servers.append(nginx_server(count, body, self.folder))
+            for server in servers:
                 self._start(server)
                 checks.check_reference(server.base, server.kind, server.probe_path, body)
                 script = write_script(

@@ -24,7 +24,7 @@ from bench.processes import Memory, tree_cpu_seconds, tree_memory
 @dataclass
 class Server:
     name: str
-    kind: str  # "b24local", "hello" or "nginx"
+    kind: str  # "b24local", "hello", "read" or "nginx"
     processes: int  # serving processes (workers); a supervisor or nginx master comes on top
     argv: list[str]
     port: int
@@ -107,6 +107,15 @@ def hello_server(workers: int, logs: Path) -> Server:
     name = f"hello{workers}"
     argv = [sys.executable, str(BENCH / "hello_app.py"), "--port", str(port), "--workers", str(workers)]
     return Server(name, "hello", workers, argv, port, logs / f"{name}.log", "/rest/hello")
+
+
+def read_server(workers: int, logs: Path, database: Path) -> Server:
+    """The raw read reference (bench/hello_app.py --read): one indexed SELECT per request, nothing else."""
+    port = free_port()
+    name = f"read{workers}"
+    argv = [sys.executable, str(BENCH / "hello_app.py"), "--port", str(port), "--workers", str(workers)]
+    argv += ["--read", str(database)]
+    return Server(name, "read", workers, argv, port, logs / f"{name}.log", "/rest/read", {"id": 1})
 
 
 NGINX_CONF = """\
