@@ -83,8 +83,8 @@ class _BusyOnce:
         self.lock_wait = 1.0
         self.failed = False
 
-    def read(self) -> Any:
-        return self.inner.read()
+    def read(self, snapshot: bool = True) -> Any:
+        return self.inner.read(snapshot)
 
     @contextmanager
     def write(self) -> Iterator[Any]:

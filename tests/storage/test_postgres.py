@@ -12,8 +12,10 @@ import psycopg
 import psycopg.errors
 import pytest
 
+from b24local.auth.context import AuthContext
 from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
-from b24local.crm.query import Query
+from b24local.crm.query import AllOf, Column, Cond, Query
+from b24local.methods.dispatch import Dispatcher
 from b24local.storage.base import Binding
 from b24local.storage.busy import StorageBusy
 from b24local.storage.open import open_storage
@@ -279,6 +281,27 @@ def test_a_lost_connection_is_reopened_by_the_next_call(url: str, store: Postgre
         assert tx.entity_get(LEAD, lead) is not None
 
 
+def test_a_read_without_a_snapshot_on_a_lost_connection_runs_again_on_a_new_one(
+    url: str, store: PostgresStorage
+) -> None:
+    """items.get runs without BEGIN/COMMIT: its first statement meets the broken connection, and the
+    dispatcher reruns the call on a new one instead of answering 500."""
+    lead, (c1, c2) = _lead_and_contacts(store)
+    with store.write() as tx:
+        tx.bindings_replace(LEAD_CONTACT, lead, [Binding(c2, 10, True), Binding(c1, 20, False)])
+    assert Dispatcher(store).methods["crm.lead.contact.items.get"].snapshot is False
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
+    admin_ctx = AuthContext(
+        user_id=1, is_admin=True, scopes=frozenset({"crm"}), credential_kind="webhook", credential_id=1
+    )
+    result, _ = Dispatcher(store).call(admin_ctx, "crm.lead.contact.items.get", {"id": lead})
+    assert result == [
+        {"CONTACT_ID": c2, "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "Y"},
+        {"CONTACT_ID": c1, "SORT": 20, "ROLE_ID": 0, "IS_PRIMARY": "N"},
+    ]
+
+
 def test_db_upgrade_prints_the_applied_migrations_and_the_schema_version(url: str) -> None:
     first = b24local("db", "upgrade", "--database", url)
     assert first.returncode == 0, first.stderr
@@ -288,3 +311,29 @@ def test_db_upgrade_prints_the_applied_migrations_and_the_schema_version(url: st
     again = b24local("db", "upgrade", "--database", url)
     assert again.returncode == 0, again.stderr
     assert again.stdout == f"No pending migrations.\nSchema version: {MIGRATIONS[-1]}\n"
+
+
+def test_deep_pages_select_ids_first_and_find_the_same_rows(store: PostgresStorage) -> None:
+    """From ``DEFERRED_OFFSET`` on, a page's ids come from a subquery; the page is the same, in order."""
+    with store.write() as tx:
+        for n in range(1, 31):
+            tx.entity_insert(LEAD, {"id": n, "title": f"t{n % 4}", "opportunity": n})
+    query = Query(
+        where=AllOf((Cond(Column("opportunity"), "gt", 3), Cond(Column("title"), "ne", "t0"))),
+        order=[(Column("title"), True)],
+        offset=4,
+        limit=5,
+    )
+    # title DESC then id: t3 (3, 7, 11, ...) first; opportunity > 3 and title != t0 leave
+    # t3: 7 11 15 19 23 27, t2: 6 10 ...; skipping four leaves 23 27 6 10 14
+    expected = [23, 27, 6, 10, 14]
+    with store.read() as tx:
+        assert tx.DEFERRED_OFFSET == 1000
+        assert [r["id"] for r in tx.entity_select(LEAD, query)] == expected
+        tx.DEFERRED_OFFSET = 0  # this transaction object only: the deferred form for any offset
+        try:
+            rows = tx.entity_select(LEAD, query)
+        finally:
+            del tx.DEFERRED_OFFSET
+    assert [r["id"] for r in rows] == expected
+    assert rows[0]["title"] == "t3" and rows[2]["title"] == "t2"

@@ -100,7 +100,13 @@ def fields(call: Call) -> dict[str, Any]:
     return {name: _describe(spec) for name, spec in FIELD_DESCRIPTIONS.items()}
 
 
-@method("crm.lead.contact.items.get", scope="crm", params=(ID_PARAM,), summary="Contacts bound to a lead.")
+@method(
+    "crm.lead.contact.items.get",
+    scope="crm",
+    params=(ID_PARAM,),
+    summary="Contacts bound to a lead.",
+    snapshot=False,  # the lead and its bindings are one statement
+)
 def items_get(call: Call) -> list[dict[str, Any]]:
     _check_any_crm_access(call)
     owner_id = _owner_id(call, quoted=False)

@@ -62,9 +62,12 @@ class Dispatcher:
         try:
             while True:
                 try:
-                    transaction = (
-                        self.storage.write() if entry is not None and entry.write else self.storage.read()
-                    )
+                    if entry is None:
+                        transaction = self.storage.read()
+                    elif entry.write:
+                        transaction = self.storage.write()
+                    else:
+                        transaction = self.storage.read(entry.snapshot)
                     with transaction as tx:
                         if ctx is None:
                             assert not isinstance(auth, AuthContext)

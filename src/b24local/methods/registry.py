@@ -61,6 +61,8 @@ class Method:
     summary: str = ""
     batch: bool = True  # may run inside `batch`
     calls_handler: CallsHandler | None = None  # runs other calls, each in its own transaction
+    #: False: a read whose data is one statement, run without a transaction (Storage.read(snapshot=False))
+    snapshot: bool = True
 
 
 REGISTRY: dict[str, Method] = {}
@@ -74,12 +76,18 @@ def method(
     params: tuple[Param, ...] = (),
     summary: str = "",
     batch: bool = True,
+    snapshot: bool = True,
 ) -> Callable[[Handler], Handler]:
+    if write and not snapshot:
+        raise RuntimeError(f"{name}: a write always runs in one transaction")
+
     def register(handler: Handler) -> Handler:
         key = name.lower()
         if key in REGISTRY:
             raise RuntimeError(f"method {name} registered twice")
-        REGISTRY[key] = Method(key, scope, handler, write, params, summary or (handler.__doc__ or ""), batch)
+        REGISTRY[key] = Method(
+            key, scope, handler, write, params, summary or (handler.__doc__ or ""), batch, snapshot=snapshot
+        )
         return handler
 
     return register

@@ -89,6 +89,7 @@ class _OneCursor:
 class PostgresTransaction(SqlTransaction):
     ph = "%s"
     compiler = PgCompiler
+    DEFERRED_OFFSET = 1000
     _ROLE_ASSIGN = (
         "INSERT INTO crm_role_holder (role_id, user_id, department_id) VALUES (?, ?, ?) "
         "ON CONFLICT DO NOTHING"
@@ -138,15 +139,21 @@ class _Scope:
     """One transaction: commits when the block ends normally, rolls back on any exception; a lost
     race (deadlock, serialization failure) leaves as StorageBusy."""
 
-    __slots__ = ("begin", "storage", "writing")
+    __slots__ = ("begin", "storage", "used", "writing")
 
-    def __init__(self, storage: PostgresStorage, begin: str, writing: bool) -> None:
+    def __init__(self, storage: PostgresStorage, begin: str | None, writing: bool) -> None:
         self.storage = storage
         self.begin = begin
         self.writing = writing
+        self.used: psycopg.Connection[Any] | None = None
 
     def __enter__(self) -> PostgresTransaction:
         tx = self.storage.transaction()
+        if self.begin is None:  # each statement its own transaction (Storage.read): no BEGIN, no COMMIT
+            tx.writing = False
+            tx._locked.clear()
+            self.used = tx.conn.raw
+            return tx
         try:
             tx.conn.execute(self.begin)
         except psycopg.OperationalError:
@@ -160,6 +167,12 @@ class _Scope:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         conn = self.storage.transaction().conn
+        if self.begin is None:
+            lost = isinstance(exc, psycopg.OperationalError) and self.used is not None and self.used.broken
+            if isinstance(exc, _CONFLICTS) or lost:
+                # Nothing was written: the dispatcher runs the call again (on a new connection).
+                raise StorageBusy(str(exc).splitlines()[0]) from exc
+            return
         if exc_type is not None:
             if not conn.closed:
                 try:
@@ -212,8 +225,8 @@ class PostgresStorage:
             self._tx = PostgresTransaction(self.conn)
         return self._tx
 
-    def read(self) -> _Scope:
-        return _Scope(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", writing=False)
+    def read(self, snapshot: bool = True) -> _Scope:
+        return _Scope(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if snapshot else None, False)
 
     def write(self) -> _Scope:
         return _Scope(self, "BEGIN ISOLATION LEVEL READ COMMITTED", writing=True)

@@ -134,18 +134,21 @@ class _Scope:
 
     __slots__ = ("begin", "deadline", "lock_wait", "tx")
 
-    def __init__(self, tx: SqliteTransaction, begin: str, lock_wait: float) -> None:
+    def __init__(self, tx: SqliteTransaction, begin: str | None, lock_wait: float) -> None:
         self.tx = tx
         self.begin = begin
         self.lock_wait = lock_wait
         self.deadline = 0.0
 
     def __enter__(self) -> SqliteTransaction:
-        self.deadline = time.monotonic() + self.lock_wait
-        self._retrying(self.begin)
+        if self.begin is not None:  # None: each statement its own transaction (Storage.read)
+            self.deadline = time.monotonic() + self.lock_wait
+            self._retrying(self.begin)
         return self.tx
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if exc is None and self.begin is None:
+            return
         if exc is None:
             try:
                 self._retrying("COMMIT")
@@ -240,8 +243,8 @@ class SqliteStorage:
         with self.read() as tx:
             return int(tx._one("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
-    def read(self) -> _Scope:
-        return _Scope(self._tx, "BEGIN", self.lock_wait)
+    def read(self, snapshot: bool = True) -> _Scope:
+        return _Scope(self._tx, "BEGIN" if snapshot else None, self.lock_wait)
 
     def write(self) -> _Scope:
         return _Scope(self._tx, "BEGIN IMMEDIATE", self.lock_wait)
