@@ -36,6 +36,11 @@ def bindings_from_rows(rows: list[Any]) -> list[Binding]:
     return [_new_tuple(Binding, (r[0], r[1], r[2] == "Y", r[3])) for r in rows]
 
 
+def access_row(entity_id: Any, assigned_by_id: Any, opened: Any) -> Row:
+    """What a permission check reads of an item (crm.permissions.Permissions.can)."""
+    return {"id": entity_id, "assigned_by_id": assigned_by_id, "opened": opened}
+
+
 class SqlCompiler:
     #: The case-insensitive (for ASCII) pattern match: SQLite's LIKE is one; PostgreSQL's is ILIKE.
     like = "LIKE"
@@ -561,7 +566,7 @@ class SqlTransaction:
             rows = self.conn.execute(
                 f"SELECT id, assigned_by_id, opened FROM {entity.table} WHERE id IN ({marks})", list(part)
             )
-            found.update((r[0], {"id": r[0], "assigned_by_id": r[1], "opened": r[2]}) for r in rows)
+            found.update((r[0], access_row(r[0], r[1], r[2])) for r in rows)
         return found
 
     # Multifields ----------------------------------------------------------------------------------
@@ -618,7 +623,7 @@ class SqlTransaction:
         if not rows:
             return None, []
         first = rows[0]
-        access = {"id": first[4], "assigned_by_id": first[5], "opened": first[6]}
+        access = access_row(first[4], first[5], first[6])
         return access, [] if first[0] is None else bindings_from_rows(rows)  # None: the LEFT JOIN found none
 
     def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:

@@ -23,7 +23,7 @@ from b24local.crm.entities import BindingKind, EntityType
 from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import StorageBusy, sleep_before_retry
 from b24local.storage.migrations import apply_pending
-from b24local.storage.sql import SqlTransaction, bindings_from_rows
+from b24local.storage.sql import SqlTransaction, access_row, bindings_from_rows
 
 
 class StorageError(Exception):
@@ -80,7 +80,7 @@ class SqliteTransaction(SqlTransaction):
         row = self.conn.execute(sql, (owner_id,)).fetchone()
         if row is None:
             return None, []
-        access = {"id": row[0], "assigned_by_id": row[1], "opened": row[2]}
+        access = access_row(row[0], row[1], row[2])
         return access, bindings_from_rows(orjson.loads(row[3]))
 
     def _entity_rows(self, entity: EntityType, where: str, params: Sequence[Any]) -> list[Row]:
@@ -109,7 +109,7 @@ class SqliteTransaction(SqlTransaction):
                 list(part),
             ).fetchone()
             for r in orjson.loads(value):
-                found[r[0]] = {"id": r[0], "assigned_by_id": r[1], "opened": r[2]}
+                found[r[0]] = access_row(r[0], r[1], r[2])
         return found
 
 
