@@ -726,9 +726,15 @@ class Records:
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         get = row.get
+        text = _text_out
         for name, column, printer in shape.plan:
             if column is not None:
-                out[name] = printer(get(column))
+                value = get(column)
+                # Every printer keeps None, and text keeps a str: no call for those (half a page's values).
+                if value is None or (printer is text and value.__class__ is str):
+                    out[name] = value
+                else:
+                    out[name] = printer(value)
             else:  # computed: the primary binding's bound id (L1, I2), or nothing yet (COMPANY_ID)
                 primary = (primaries or {}).get(name, {}).get(row["id"])
                 out[name] = None if primary is None else str(primary)
