@@ -394,6 +394,8 @@ def _worker(
 #: A worker that dies within this many seconds of its start counts as failing to start; after
 #: ``CRASH_LIMIT`` such deaths in a row the server stops (exit 1) rather than restart it forever.
 QUICK_DEATH = 5.0
+#: The signals that stop a server: the parent forwards them to its workers.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 CRASH_LIMIT = 3
 #: How long the workers have to stop after SIGTERM before they are killed.
 STOP_GRACE = 10.0
@@ -420,10 +422,7 @@ def _supervise(count: int, run_worker: Callable[[], None]) -> int:
                     os.kill(pid, signal.SIGTERM)
 
     def start() -> None:
-        pid = os.fork()
-        if pid == 0:
-            os._exit(_worker_main(parent, run_worker))
-        children[pid] = time.monotonic()
+        children[_fork_worker(parent, run_worker)] = time.monotonic()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
@@ -460,6 +459,20 @@ def _supervise(count: int, run_worker: Callable[[], None]) -> int:
     return status
 
 
+def _fork_worker(parent: int, run_worker: Callable[[], None]) -> int:
+    """Fork one worker; returns its pid. Stop signals wait (blocked) across the fork until the worker
+    has its own handlers: one that came just after the fork would otherwise run the parent's handler in
+    the worker, and a worker whose parent had been killed would go on serving alone."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(_worker_main(parent, run_worker))  # never returns: the finally is the parent's
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    return pid
+
+
 def _describe(code: int) -> str:
     if os.WIFSIGNALED(code):
         return f"signal {os.WTERMSIG(code)}"
@@ -476,8 +489,9 @@ def _worker_main(parent: int, run_worker: Callable[[], None]) -> int:
         _die_with_parent()
         if os.getppid() != parent:
             return 0
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             signal.signal(sig, _stopped)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked since the fork (_supervise)
         run_worker()
         code = 0
     except _Stopped:
