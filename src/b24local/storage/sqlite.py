@@ -180,12 +180,20 @@ class _Scope:
 
 class _Checkpointer(threading.Thread):
     """Moves WAL pages into the database from a thread of its own (PASSIVE: never blocks a writer),
-    so that the fsync of a checkpoint is not paid inside a request on the event loop."""
+    so that the fsync of a checkpoint is not paid inside a request on the event loop.
 
-    def __init__(self, path: str, interval: float) -> None:
+    A writer starts the WAL file over only when its transaction began with every frame already
+    checkpointed. Under a steady stream of writes that never happens by itself (each checkpoint ends
+    after the next commit), and the file would grow without bound: half a gigabyte in ten seconds of
+    ``items.set``. Past ``restart_frames`` this thread therefore asks the serving connection
+    (``restart_wanted``) to checkpoint the last few frames itself, just before its next write."""
+
+    def __init__(self, path: str, interval: float, restart_frames: int = 8192) -> None:
         super().__init__(name="b24local-wal-checkpoint", daemon=True)
         self.path = path
         self.interval = interval
+        self.restart_frames = restart_frames
+        self.restart_wanted = False
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -193,15 +201,25 @@ class _Checkpointer(threading.Thread):
         try:
             while not self.stopping.wait(self.interval):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.Error:  # busy or locked: the next round tries again
                     continue
+                if frames > self.restart_frames:
+                    self.restart_wanted = True
         finally:
             conn.close()
 
 
 class SqliteStorage:
-    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, serving: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 10_000,
+        serving: bool = False,
+        checkpoint_interval: float = 0.5,
+        wal_restart_frames: int = 8192,
+    ) -> None:
         self.path = path_from_url(url)
         #: The bound on waiting for the database lock in one transaction (seconds).
         self.lock_wait = busy_timeout_ms / 1000
@@ -226,7 +244,7 @@ class SqliteStorage:
         self._checkpointer: _Checkpointer | None = None
         if serving:
             self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._checkpointer = _Checkpointer(self.path, interval=0.5)
+            self._checkpointer = _Checkpointer(self.path, checkpoint_interval, wal_restart_frames)
             self._checkpointer.start()
 
     def _migrate(self) -> None:
@@ -247,6 +265,13 @@ class SqliteStorage:
         return _Scope(self._tx, "BEGIN" if snapshot else None, self.lock_wait)
 
     def write(self) -> _Scope:
+        checkpointer = self._checkpointer
+        if checkpointer is not None and checkpointer.restart_wanted:
+            # Only the frames since the background checkpoint are left: a few milliseconds here, and
+            # this write then starts the WAL file over (see _Checkpointer).
+            checkpointer.restart_wanted = False
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return _Scope(self._tx, "BEGIN IMMEDIATE", self.lock_wait)
 
     def close(self) -> None:
