@@ -337,3 +337,63 @@ def test_deep_pages_select_ids_first_and_find_the_same_rows(store: PostgresStora
             del tx.DEFERRED_OFFSET
     assert [r["id"] for r in rows] == expected
     assert rows[0]["title"] == "t3" and rows[2]["title"] == "t2"
+
+
+@pytest.fixture
+def two_connections(url: str) -> Iterator[tuple[PostgresStorage, PostgresStorage, int, int]]:
+    """(another connection, like the CLI's; a server's connection; a user; that user's webhook)."""
+    other = PostgresStorage(url)
+    serving = PostgresStorage(url, serving=True)
+    with other.write() as tx:
+        user = tx.user_add("Ann", "", True)
+        hook = tx.webhook_add(user, "f" * 64, ["crm"])
+    yield other, serving, user, hook
+    serving.close()
+    other.close()
+
+
+def test_a_serving_connection_keeps_logins_until_it_hears_of_a_change(
+    two_connections: tuple[PostgresStorage, PostgresStorage, int, int],
+) -> None:
+    """A server's read calls reuse webhook logins without reading the auth epoch; a change committed
+    through another connection (the CLI's) is announced, and the next call reads them again."""
+    other, serving, user, hook = two_connections
+    trusted = []
+    for _ in range(3):
+        with serving.read(snapshot=False) as tx:
+            assert [(w.id, w.active) for w, _ in tx.webhook_logins(user)] == [(hook, True)]
+            trusted.append(tx.trusted_at is not None)
+    assert trusted == [False, True, True]  # the first call read them; the others reused them
+
+    with other.write() as tx:
+        tx.webhook_set_active(hook, False)
+    time.sleep(0.2)  # the announcement reaches the idle connection's socket
+    # No statement of the call ran before the logins were asked for: the socket was read.
+    with serving.read(snapshot=False) as tx:
+        assert [(w.id, w.active) for w, _ in tx.webhook_logins(user)] == [(hook, False)]
+        assert tx.trusted_at is None
+    with serving.read() as tx:
+        assert [(w.id, w.active) for w, _ in tx.webhook_logins(user)] == [(hook, False)]
+        assert tx.trusted_at is not None
+
+
+def test_a_read_that_hears_of_a_change_of_the_logins_it_trusted_runs_again(
+    two_connections: tuple[PostgresStorage, PostgresStorage, int, int],
+) -> None:
+    """Committed after the call took kept logins, before its last statement: the announcement
+    arrives with that statement's answer, and the call leaves as StorageBusy (the dispatcher runs it
+    again, with the logins read anew)."""
+    other, serving, user, hook = two_connections
+    for snapshot in (False, True):
+        with serving.read(snapshot) as tx:
+            tx.webhook_logins(user)  # read, and kept
+        with pytest.raises(StorageBusy, match="users or webhooks changed"), serving.read(snapshot) as tx:
+            assert [w.active for w, _ in tx.webhook_logins(user)] == [snapshot is False]
+            assert tx.trusted_at is not None
+            with other.write() as changing:
+                changing.webhook_set_active(hook, snapshot)  # off in the first round, on in the second
+            assert tx.user_get(user) is not None  # the call's own statement
+    # A write reads the epoch in its own transaction, as before.
+    with serving.write() as tx:
+        assert [w.active for w, _ in tx.webhook_logins(user)] == [True]
+        assert tx.trusted_at is None

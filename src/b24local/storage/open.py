@@ -13,7 +13,7 @@ def open_storage(url: str, *, serving: bool = False) -> Storage:
     if url.startswith(("postgresql://", "postgres://")):
         from b24local.storage.postgres import PostgresStorage  # psycopg loads only when it is used
 
-        return PostgresStorage(url)
+        return PostgresStorage(url, serving=serving)
     scheme = url.split(":", 1)[0] if ":" in url else url
     raise StorageError(
         f"unsupported database URL scheme '{scheme}' "

@@ -23,9 +23,7 @@ from psycopg.adapt import Dumper
 
 from b24local.config import redacted_url
 from b24local.crm.entities import BindingKind, EntityType
-from b24local.storage.base import (
-    Row,
-)
+from b24local.storage.base import Row, User, Webhook
 from b24local.storage.busy import LOCK_WAIT, StorageBusy
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
@@ -36,6 +34,9 @@ _MIGRATION_LOCK = 0x62_32_34_6C  # "b24l"
 
 #: Errors after which the whole call is rerun from the start.
 _CONFLICTS = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+
+#: The channel on which every change of a user or a webhook is announced (migration 0006).
+AUTH_CHANNEL = "b24local_auth"
 
 
 class PgCompiler(SqlCompiler):
@@ -101,11 +102,59 @@ class PostgresTransaction(SqlTransaction):
         "WHERE id = 1 AND greatest(0.0, level - greatest(0.0, ? - at) * ?) + 1 <= ? RETURNING level"
     )
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], listen: bool = False) -> None:
         super().__init__()
         self.conn = _OneCursor(conn)
         self.writing = False
         self._locked: set[tuple[str, int]] = set()
+        #: Announcements of auth changes this connection has received (see :meth:`webhook_logins`).
+        self.auth_notices = 0
+        #: user id → ``auth_notices`` when its logins were last read together with the epoch.
+        self._logins_read_at: dict[int, int] = {}
+        #: ``auth_notices`` when this call took kept logins without reading the epoch, else None.
+        self.trusted_at: int | None = None
+        self.listening = listen
+        if listen:
+            conn.add_notify_handler(self._auth_notice)
+            conn.execute(f"LISTEN {AUTH_CHANNEL}")
+
+    def _auth_notice(self, notice: psycopg.Notify) -> None:
+        self.auth_notices += 1
+
+    def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
+        """Logins kept from an earlier call, without reading the epoch: in a read call of a serving
+        connection that has heard of no change since they were read.
+
+        PostgreSQL sends an announcement to an idle listener at once, and to a busy one at the end
+        of its transaction, before it reports ready for the next statement. So: whatever was
+        committed before this call came in is on the socket now (read here without waiting), and
+        whatever is committed before the call's last statement ends has been heard when it ends;
+        the call's scope then runs it again (:meth:`auth_changed_since_trusted`)."""
+        if self.listening and not self.writing:
+            read_at = self._logins_read_at.get(user_id)
+            kept = self._logins.get(user_id)
+            if read_at is not None and kept is not None and read_at == self._heard():
+                self.trusted_at = read_at
+                return kept[1]
+        logins = super().webhook_logins(user_id)
+        if len(self._logins_read_at) >= self.LOGINS_KEPT:
+            self._logins_read_at.clear()
+        self._logins_read_at[user_id] = self.auth_notices
+        return logins
+
+    def _heard(self) -> int:
+        """``auth_notices`` after taking in what the socket holds, without waiting for more."""
+        pgconn = self.conn.raw.pgconn
+        try:
+            pgconn.consume_input()
+        except psycopg.Error:
+            return -1  # the connection is gone: the epoch read reports it
+        while pgconn.notifies() is not None:
+            self.auth_notices += 1
+        return self.auth_notices
+
+    def auth_changed_since_trusted(self) -> bool:
+        return self.trusted_at is not None and self.trusted_at != self.auth_notices
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         row = self.conn.execute(f"{sql} RETURNING id", params).fetchone()
@@ -149,6 +198,7 @@ class _Scope:
 
     def __enter__(self) -> PostgresTransaction:
         tx = self.storage.transaction()
+        tx.trusted_at = None
         if self.begin is None:  # each statement its own transaction (Storage.read): no BEGIN, no COMMIT
             tx.writing = False
             tx._locked.clear()
@@ -166,12 +216,14 @@ class _Scope:
         return tx
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
-        conn = self.storage.transaction().conn
+        tx = self.storage.transaction()
+        conn = tx.conn
         if self.begin is None:
             lost = isinstance(exc, psycopg.OperationalError) and self.used is not None and self.used.broken
             if isinstance(exc, _CONFLICTS) or lost:
                 # Nothing was written: the dispatcher runs the call again (on a new connection).
                 raise StorageBusy(str(exc).splitlines()[0]) from exc
+            self._check_credentials(tx, exc)
             return
         if exc_type is not None:
             if not conn.closed:
@@ -181,18 +233,27 @@ class _Scope:
                     conn.close()  # reconnected by the next call
             if isinstance(exc, _CONFLICTS):
                 raise StorageBusy(str(exc).splitlines()[0]) from exc
+            self._check_credentials(tx, exc)
             return
         try:
             conn.execute("COMMIT")
         except _CONFLICTS as failure:
             raise StorageBusy(str(failure).splitlines()[0]) from failure
+        self._check_credentials(tx, None)
+
+    @staticmethod
+    def _check_credentials(tx: PostgresTransaction, exc: BaseException | None) -> None:
+        """A read call that trusted kept logins and heard of a change meanwhile runs again (nothing
+        was written), whatever it answered: it might have answered with the old credentials."""
+        if tx.auth_changed_since_trusted():
+            raise StorageBusy("users or webhooks changed during the call") from exc
 
 
 class PostgresStorage:
     #: How long the dispatcher keeps rerunning a call that lost a race (seconds).
     lock_wait = LOCK_WAIT
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, serving: bool = False) -> None:
         if not url.startswith(("postgresql://", "postgres://")):
             raise StorageError(f"not a PostgreSQL database URL: {redacted_url(url)}")
         self.url = url
@@ -205,7 +266,9 @@ class PostgresStorage:
             self.conn.close()
             message = " ".join(str(exc).split())
             raise StorageError(f"cannot migrate database {redacted_url(url)}: {message}") from None
-        self._tx = PostgresTransaction(self.conn)
+        #: A server's storage listens for announcements of auth changes (PostgresTransaction).
+        self.serving = serving
+        self._tx = PostgresTransaction(self.conn, serving)
 
     def _migrate(self) -> None:
         with self.conn.transaction():
@@ -222,7 +285,7 @@ class PostgresStorage:
         if self.conn.closed or self.conn.broken:
             self.conn.close()
             self.conn = _connect(self.url)
-            self._tx = PostgresTransaction(self.conn)
+            self._tx = PostgresTransaction(self.conn, self.serving)
         return self._tx
 
     def read(self, snapshot: bool = True) -> _Scope:
