@@ -200,14 +200,18 @@ class _Checkpointer(threading.Thread):
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             while not self.stopping.wait(self.interval):
-                try:
-                    _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error:  # busy or locked: the next round tries again
-                    continue
-                if frames > self.restart_frames:
-                    self.restart_wanted = True
+                self.checkpoint(conn)
         finally:
             conn.close()
+
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        """One round, on this thread's own connection."""
+        try:
+            _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:  # busy or locked: the next round tries again
+            return
+        if frames > self.restart_frames:
+            self.restart_wanted = True
 
 
 class SqliteStorage:
