@@ -35,6 +35,8 @@ from b24local.tls import TlsFiles, local_certificate
 
 DEFAULT_SCOPES = ("crm",)
 SERVER_LOOP = "asyncio"
+#: The signals that stop a server: the parent forwards them to its workers.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class CliError(Exception):
@@ -303,7 +305,7 @@ def serve(args: argparse.Namespace) -> int:
     # A stop signal ends the process with status 0 at any moment: before the server runs (the
     # handlers below), while it runs (uvicorn's own, which shut down gracefully and then re-raise the
     # signal under these), and after.
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, _stopped)
     try:
         return _serve(args)
@@ -394,8 +396,6 @@ def _worker(
 #: A worker that dies within this many seconds of its start counts as failing to start; after
 #: ``CRASH_LIMIT`` such deaths in a row the server stops (exit 1) rather than restart it forever.
 QUICK_DEATH = 5.0
-#: The signals that stop a server: the parent forwards them to its workers.
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 CRASH_LIMIT = 3
 #: How long the workers have to stop after SIGTERM before they are killed.
 STOP_GRACE = 10.0
@@ -424,7 +424,7 @@ def _supervise(count: int, run_worker: Callable[[], None]) -> int:
     def start() -> None:
         children[_fork_worker(parent, run_worker)] = time.monotonic()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, on_signal)
     for _ in range(count):
         if not stopping:

@@ -178,6 +178,12 @@ class _Scope:
             self.tx.conn.execute("ROLLBACK")
 
 
+#: Seconds between background WAL checkpoints, and the WAL length (frames) past which the serving
+#: connection catches up itself (see _Checkpointer).
+CHECKPOINT_INTERVAL = 0.5
+WAL_RESTART_FRAMES = 8192
+
+
 class _Checkpointer(threading.Thread):
     """Moves WAL pages into the database from a thread of its own (PASSIVE: never blocks a writer),
     so that the fsync of a checkpoint is not paid inside a request on the event loop.
@@ -188,7 +194,7 @@ class _Checkpointer(threading.Thread):
     ``items.set``. Past ``restart_frames`` this thread therefore asks the serving connection
     (``restart_wanted``) to checkpoint the last few frames itself, just before its next write."""
 
-    def __init__(self, path: str, interval: float, restart_frames: int = 8192) -> None:
+    def __init__(self, path: str, interval: float, restart_frames: int) -> None:
         super().__init__(name="b24local-wal-checkpoint", daemon=True)
         self.path = path
         self.interval = interval
@@ -221,8 +227,8 @@ class SqliteStorage:
         *,
         busy_timeout_ms: int = 10_000,
         serving: bool = False,
-        checkpoint_interval: float = 0.5,
-        wal_restart_frames: int = 8192,
+        checkpoint_interval: float = CHECKPOINT_INTERVAL,
+        wal_restart_frames: int = WAL_RESTART_FRAMES,
     ) -> None:
         self.path = path_from_url(url)
         #: The bound on waiting for the database lock in one transaction (seconds).
