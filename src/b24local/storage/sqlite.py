@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import StorageBusy, sleep_before_retry
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, access_row, bindings_from_rows
+from b24local.storage.writer_queue import WriterQueue
 
 
 class StorageError(Exception):
@@ -132,23 +134,46 @@ class _Scope:
     transaction is rolled back and :class:`StorageBusy` raised, which the dispatcher may rerun.
     """
 
-    __slots__ = ("begin", "deadline", "lock_wait", "tx")
+    __slots__ = ("begin", "deadline", "lock_wait", "queue", "tx")
 
-    def __init__(self, tx: SqliteTransaction, begin: str | None, lock_wait: float) -> None:
+    def __init__(
+        self, tx: SqliteTransaction, begin: str | None, lock_wait: float, queue: WriterQueue | None = None
+    ) -> None:
         self.tx = tx
         self.begin = begin
         self.lock_wait = lock_wait
         self.deadline = 0.0
+        #: A write of a serving connection waits for its turn here before ``BEGIN IMMEDIATE``.
+        self.queue = queue
 
     def __enter__(self) -> SqliteTransaction:
         if self.begin is not None:  # None: each statement its own transaction (Storage.read)
             self.deadline = time.monotonic() + self.lock_wait
-            self._retrying(self.begin)
+            queue = self.queue
+            if queue is None:
+                self._retrying(self.begin)
+                return self.tx
+            if not queue.take(self.deadline):
+                raise StorageBusy("no turn at the write lock within the bound")
+            try:
+                self._retrying(self.begin)
+            except BaseException:
+                queue.give()
+                raise
         return self.tx
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None and self.begin is None:
             return
+        if self.queue is None:
+            self._end(exc)
+            return
+        try:
+            self._end(exc)
+        finally:
+            self.queue.give()
+
+    def _end(self, exc: BaseException | None) -> None:
         if exc is None:
             try:
                 self._retrying("COMMIT")
@@ -252,7 +277,11 @@ class SqliteStorage:
             raise StorageError(f"cannot open database {self.path}: {exc}") from None
         self._tx = SqliteTransaction(self.conn)
         self._checkpointer: _Checkpointer | None = None
+        #: Turns at the write lock among the server processes on this file (see writer_queue.py).
+        self._writers: WriterQueue | None = None
         if serving:
+            if sys.platform != "win32":
+                self._writers = WriterQueue(self.path)
             self.conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpointer = _Checkpointer(self.path, checkpoint_interval, wal_restart_frames)
             self._checkpointer.start()
@@ -282,7 +311,7 @@ class SqliteStorage:
             checkpointer.restart_wanted = False
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        return _Scope(self._tx, "BEGIN IMMEDIATE", self.lock_wait)
+        return _Scope(self._tx, "BEGIN IMMEDIATE", self.lock_wait, self._writers)
 
     def close(self) -> None:
         if self._checkpointer is not None:
@@ -293,4 +322,7 @@ class SqliteStorage:
                 # Other server processes may be using the file: do not wait long for them.
                 self.conn.execute("PRAGMA busy_timeout = 200")
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self._writers is not None:
+            self._writers.close()
+            self._writers = None
         self.conn.close()
