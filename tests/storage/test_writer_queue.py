@@ -29,6 +29,20 @@ def test_a_turn_that_comes_after_the_deadline_is_handed_back(tmp_path: Path) -> 
         second.close()
 
 
+def test_closing_while_a_turn_nobody_wants_is_still_awaited(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    first, second = WriterQueue(db), WriterQueue(db)
+    try:
+        assert first.take(time.monotonic() + 5)
+        assert not second.take(time.monotonic() + 0.1)
+        second.close()  # its helper still waits for the turn: it is left to hand it back later
+        first.give()
+        assert first.take(time.monotonic() + 5)  # the abandoned turn came back
+        first.give()
+    finally:
+        first.close()
+
+
 WRITER = """
 import sys, time
 from b24local.storage.sqlite import SqliteStorage

@@ -115,9 +115,13 @@ class WriterQueue:
                     ticket.ready.set()
 
     def close(self) -> None:
-        if self._helper is not None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
             self._tickets.put(None)
-            self._helper.join(timeout=1.0)  # a helper still waiting for a lock is a daemon thread
-            self._helper = None
+            helper.join(timeout=1.0)
+            if helper.is_alive():
+                # Still blocked in flock for a ticket nobody wants (a daemon thread): its descriptors
+                # stay open until the process ends, so that it never locks a file that reused them.
+                return
         os.close(self.fd)
         os.close(self.gate)
