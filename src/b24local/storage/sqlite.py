@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import StorageBusy, sleep_before_retry
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, access_row, bindings_from_rows
+from b24local.storage.writer_queue import SUPPORTED as WRITER_TURNS
 from b24local.storage.writer_queue import WriterQueue
 
 
@@ -150,28 +150,24 @@ class _Scope:
         if self.begin is not None:  # None: each statement its own transaction (Storage.read)
             self.deadline = time.monotonic() + self.lock_wait
             queue = self.queue
-            if queue is None:
-                self._retrying(self.begin)
-                return self.tx
-            if not queue.take(self.deadline):
+            if queue is not None and not queue.take(self.deadline):
                 raise StorageBusy("no turn at the write lock within the bound")
             try:
                 self._retrying(self.begin)
             except BaseException:
-                queue.give()
+                if queue is not None:
+                    queue.give()
                 raise
         return self.tx
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None and self.begin is None:
             return
-        if self.queue is None:
-            self._end(exc)
-            return
         try:
             self._end(exc)
         finally:
-            self.queue.give()
+            if self.queue is not None:
+                self.queue.give()
 
     def _end(self, exc: BaseException | None) -> None:
         if exc is None:
@@ -280,7 +276,7 @@ class SqliteStorage:
         #: Turns at the write lock among the server processes on this file (see writer_queue.py).
         self._writers: WriterQueue | None = None
         if serving:
-            if sys.platform != "win32":
+            if WRITER_TURNS:
                 self._writers = WriterQueue(self.path)
             self.conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpointer = _Checkpointer(self.path, checkpoint_interval, wal_restart_frames)

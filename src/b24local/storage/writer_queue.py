@@ -27,6 +27,9 @@ import time
 if sys.platform != "win32":
     import fcntl
 
+#: flock(2) is POSIX: elsewhere serving connections keep SQLite's busy handler alone.
+SUPPORTED = sys.platform != "win32"
+
 #: The files beside the database (``b24local.db`` → ``b24local.db-writers``, ``b24local.db-writers-gate``).
 TURN_SUFFIX = "-writers"
 GATE_SUFFIX = "-writers-gate"
