@@ -83,4 +83,6 @@ def test_a_writer_gets_its_turns_while_another_process_writes_back_to_back(tmp_p
         writer.kill()
         writer.wait()
         other.close()
-    assert meanwhile < 200, meanwhile  # they alternate: about 20
+    # About 20 on a quiet machine (they alternate); 201 once under the whole suite, when a waiter's
+    # helper thread was slow to reach the gate. Without turns: 13,737 to 115,716.
+    assert meanwhile < 1000, meanwhile
