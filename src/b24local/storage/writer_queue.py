@@ -8,7 +8,8 @@ serving connection therefore takes an exclusive ``flock(2)`` on a file beside th
 turn), and the kernel wakes a waiter as soon as the turn is given back. A second lock, the gate, keeps
 the process that just gave the turn back from taking it again before the woken waiter runs: a
 writer passes the gate, waits for the turn while holding the gate, and opens the gate once it has the
-turn. Two processes that write back to back therefore alternate.
+turn. Two processes that write back to back therefore take turns: strictly once the waiter holds
+the gate, and a few writes apart when its helper thread is slow to get there on a loaded machine.
 
 The lock only orders the server's own writers: SQLite's lock still guards the data, and any other
 writer (the CLI, another program) waits in SQLite's busy handler as before. The wait is bounded: a
