@@ -18,6 +18,7 @@ from b24local.auth.limits import Limits
 from b24local.config import Config
 from b24local.methods.dispatch import Dispatcher
 from b24local.protocol.address import Address, parse_rest_path
+from b24local.protocol.budget import ParamBudget
 from b24local.protocol.envelope import CURRENT_TIMING, JSON_TYPE, CallTiming, render, success_body
 from b24local.protocol.errors import (
     ApiError,
@@ -140,11 +141,12 @@ class App:
                 content_type = value.decode("latin-1")
                 break
         self.limits.admit()  # T1: every request counts once, a batch too (B5), before anything else
-        params = decode_params(scope["query_string"], content_type, raw)
+        budget = ParamBudget()  # the whole request's, batch commands included
+        params = decode_params(scope["query_string"], content_type, raw, budget)
         auth = self._authenticator(address, params)
         token = CURRENT_TIMING.set(timing)
         try:
-            result, elapsed = self.dispatcher.call(auth, address.method, params)
+            result, elapsed = self.dispatcher.call(auth, address.method, params, budget)
         finally:
             CURRENT_TIMING.reset(token)
         timing.processing = elapsed

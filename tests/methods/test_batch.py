@@ -12,7 +12,9 @@ again (batch.md, "double encoding").
 
 from __future__ import annotations
 
+import math
 import re
+import time
 import uuid
 from typing import Any
 from urllib.parse import quote_plus
@@ -414,6 +416,50 @@ def test_50_commands_all_run(fresh_server: LiveServer) -> None:
     }
     body = fresh_server.call("crm.lead.list", {"select": ["ID"], "filter": {"=TITLE": "n49"}}).body
     assert (body["result"], body["total"]) == ([{"ID": "50"}], 1)
+
+
+# Issue 14: one parameter budget for the whole request, commands included ---------------------------
+TOO_MANY_KEYS = {"error": "INVALID_REQUEST", "error_description": "Too many parameters: more than 10000 keys"}
+
+
+def padded_add(title: str, pairs: int) -> str:
+    """``crm.lead.add`` with ``pairs`` query pairs: the title, then appends to a parameter no one reads."""
+    return f"crm.lead.add?fields[TITLE]={title}&" + "&".join(["pad[]=1"] * (pairs - 1))
+
+
+def test_parameter_budget_spans_all_commands(server: LiveServer) -> None:
+    # Each command alone is within the 10,000 keys; together they are not. Nothing runs, not even the
+    # first command, which fits.
+    title = unique("i14-budget")
+    over = {"cmd": {"a": padded_add(title, 6_000), "b": padded_add(title, 6_000)}}
+    error_of(batch(server, over), 400, TOO_MANY_KEYS)
+    error_of(send(server, "form", http_build_query(over)), 400, TOO_MANY_KEYS)
+    assert titled(server, title) == []
+    # 2 x 4,000 pairs and the body's three keys fit: both commands run.
+    result = answer(batch(server, {"cmd": {"a": padded_add(title, 4_000), "b": padded_add(title, 4_000)}}))
+    first, second = (int(found["ID"]) for found in titled(server, title))
+    assert result == {
+        "result": {"a": first, "b": second},
+        "result_error": [],
+        "result_total": [],
+        "result_next": [],
+        "result_time": {"a": TIME, "b": TIME},
+    }
+
+
+def test_command_decoding_cost_is_linear(server: LiveServer) -> None:
+    # Issue 14: "[]" scanned its whole array, so a command of 3N appends cost ~9x one of N (~3x now;
+    # the bound lies between, with room for noise both ways).
+    sizes = (3_000, 9_000)
+    best = [math.inf, math.inf]
+    for _ in range(5):  # in turns, so that the drifting load of a shared machine weighs on both alike
+        for which, pairs in enumerate(sizes):
+            params = {"cmd": {"c": "crm.lead.contact.fields?" + "&".join(["a[]=1"] * pairs)}}
+            started = time.perf_counter()
+            response = batch(server, params)
+            best[which] = min(best[which], time.perf_counter() - started)
+            assert list(answer(response)["result"]) == ["c"]
+    assert best[1] < 6 * best[0], best
 
 
 def test_nested_batch_fails_alone(server: LiveServer, lead: int) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from b24local.crm.values import flag
 from b24local.methods.registry import Calls, Param, calls_method
+from b24local.protocol.budget import ParamBudget
 from b24local.protocol.envelope import CURRENT_TIMING, CallTiming, ListPage
 from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
 from b24local.protocol.params import parse_str
@@ -106,12 +107,37 @@ def _path(brackets: str) -> list[str]:
     return brackets[1:-1].split("][")
 
 
-def _split(command: str) -> tuple[str, dict[str, Any]]:
+def _split(command: str, budget: ParamBudget) -> tuple[str, dict[str, Any]]:
     name, _, query = command.partition("?")
     name = name.strip().strip("/").lower()
     if name.endswith(".json"):
         name = name[:-5]
-    return name, parse_str(query.encode("utf-8"))
+    return name, parse_str(query.encode("utf-8"), budget)
+
+
+#: A command ready to run (its method name and parameters), or the error it answers at its turn.
+Prepared = tuple[str, dict[str, Any]] | ApiError
+
+
+def _prepare(calls: Calls, command: Any) -> Prepared:
+    """Decode and look up one command, from what the request left of the parameter budget.
+
+    A command's own failure waits for its turn (``halt`` may stop the batch before it); a budget
+    spent past its end is raised, refusing the whole batch before any command has run.
+    """
+    try:
+        if not isinstance(command, str):
+            raise invalid_request("A batch command is a string 'method?query'")
+        name, command_params = _split(command, calls.budget)
+        if not name:
+            raise method_not_found()
+        if not calls.find(name).batch:
+            raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
+    except ApiError as error:
+        if calls.budget.exhausted:
+            raise
+        return error
+    return name, command_params
 
 
 @calls_method(
@@ -131,18 +157,14 @@ def batch(calls: Calls) -> dict[str, Any]:
     if len(commands) > MAX_COMMANDS:
         raise ApiError(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
     halt = flag(params.get("halt", params.get("HALT")))
+    prepared = [(key, _prepare(calls, command)) for key, command in commands]  # all before any runs
     results = Results()
-    for key, command in commands:
+    for key, ready in prepared:
         timing = CallTiming(start=time.time())
         try:
-            if not isinstance(command, str):
-                raise invalid_request("A batch command is a string 'method?query'")
-            name, command_params = _split(command)
-            if not name:
-                raise method_not_found()
-            entry = calls.find(name)
-            if not entry.batch:
-                raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
+            if isinstance(ready, ApiError):
+                raise ready
+            name, command_params = ready
             token = CURRENT_TIMING.set(timing)  # the command's own operating time (B5)
             try:
                 result, timing.processing = calls.run(name, results.substitute(command_params))

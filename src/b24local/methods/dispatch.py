@@ -13,6 +13,7 @@ from typing import Any
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
 from b24local.methods.registry import Call, Calls, Method, load_all
+from b24local.protocol.budget import ParamBudget
 from b24local.protocol.errors import insufficient_scope, method_not_found, server_busy
 from b24local.storage.base import Storage, Transaction
 from b24local.storage.busy import LOCK_WAIT, StorageBusy, sleep_before_retry
@@ -43,17 +44,24 @@ class Dispatcher:
             raise method_not_found()
         return found
 
-    def call(self, auth: AuthContext | Authenticator, name: str, params: dict[str, Any]) -> tuple[Any, float]:
+    def call(
+        self,
+        auth: AuthContext | Authenticator,
+        name: str,
+        params: dict[str, Any],
+        budget: ParamBudget | None = None,
+    ) -> tuple[Any, float]:
         """Run a call in one transaction; returns its result and how long the method ran (seconds).
 
         ``auth`` is a known context (batch commands) or a function that authenticates inside the
         call's own transaction, so that a request costs one transaction. Failures answer in this
-        order: credentials, unknown method, scope.
+        order: credentials, unknown method, scope. ``budget`` is what the request's parameters left
+        of the decoder's limits (a method that runs other calls decodes theirs from it).
         """
         methods = self.methods
         entry = methods.get(name) or methods.get(name.lower())
         if entry is not None and entry.calls_handler is not None:
-            return self._run_calls(auth, entry, params)
+            return self._run_calls(auth, entry, params, ParamBudget() if budget is None else budget)
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
         ran = False  # timing hooks see only calls whose method ran (not refused ones)
@@ -98,7 +106,7 @@ class Dispatcher:
         return result, elapsed
 
     def _run_calls(
-        self, auth: AuthContext | Authenticator, entry: Method, params: dict[str, Any]
+        self, auth: AuthContext | Authenticator, entry: Method, params: dict[str, Any], budget: ParamBudget
     ) -> tuple[Any, float]:
         """A method that runs other calls: authenticate once, then each call has its own transaction."""
         if isinstance(auth, AuthContext):
@@ -110,5 +118,6 @@ class Dispatcher:
             raise insufficient_scope()
         assert entry.calls_handler is not None
         started = time.perf_counter()
-        result = entry.calls_handler(Calls(ctx, params, lambda name, p: self.call(ctx, name, p), self.find))
+        calls = Calls(ctx, params, lambda name, p: self.call(ctx, name, p), self.find, budget)
+        result = entry.calls_handler(calls)
         return result, time.perf_counter() - started

@@ -12,6 +12,7 @@ from typing import Any
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
+from b24local.protocol.budget import ParamBudget
 from b24local.storage.base import Transaction
 
 
@@ -38,13 +39,15 @@ class Calls:
     """What a method that runs other methods (``batch``) gets: the caller and a way to call.
 
     ``run(name, params)`` runs one method under the same caller in its own transaction and returns
-    ``(result, seconds)``; it raises ApiError as a direct call would.
+    ``(result, seconds)``; it raises ApiError as a direct call would. ``budget`` is what is left of
+    the request's parameter limits, for decoding the calls' own parameters.
     """
 
     ctx: AuthContext
     params: dict[str, Any]
     run: Callable[[str, dict[str, Any]], tuple[Any, float]]
     find: Callable[[str], Method]
+    budget: ParamBudget = field(default_factory=ParamBudget)
 
 
 Handler = Callable[[Call], Any]

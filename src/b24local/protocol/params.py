@@ -16,13 +16,23 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from b24local.protocol.budget import MAX_KEYS, MAX_NESTING, ParamBudget, too_deep
 from b24local.protocol.errors import ApiError, invalid_request
 
-MAX_NESTING = 32
-MAX_KEYS = 10_000
 
-# A PHP array under construction: insertion-ordered keys, ``int`` for canonical decimal integers.
-PhpArray = dict[int | str, Any]
+class PhpArray(dict[int | str, Any]):
+    """A PHP array under construction: insertion-ordered keys, ``int`` for canonical decimal integers.
+
+    ``next_index`` is where ``[]`` appends, kept up to date on every integer key as PHP keeps
+    ``nNextFreeElement``, so that an append costs O(1) and not a scan of the keys.
+    """
+
+    __slots__ = ("next_index",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_index: int | None = None  # None: no integer key yet, "[]" appends at 0
+
 
 _CANONICAL_INT = re.compile(r"-?[1-9][0-9]*|0")
 _C_SPACE = " \t\n\v\f\r"  # C isspace(): PHP skips one of these before testing for "[]"
@@ -37,10 +47,15 @@ def _php_key(index: str) -> int | str:
     return index
 
 
-def _next_index(array: PhpArray) -> int:
-    """PHP ≥ 8.0: the largest integer key + 1, negative ones included; 0 without integer keys."""
-    ints = [k for k in array if isinstance(k, int)]
-    return max(ints) + 1 if ints else 0
+def _put(array: PhpArray, key: int | str, value: Any) -> None:
+    """PHP ≥ 8.0: "[]" appends at the largest integer key + 1, negative ones included."""
+    array[key] = value
+    if isinstance(key, int) and (array.next_index is None or key >= array.next_index):
+        array.next_index = key + 1
+
+
+def _append_index(array: PhpArray) -> int:
+    return 0 if array.next_index is None else array.next_index
 
 
 def _split_name(name: str) -> tuple[str, list[str | None]] | None:
@@ -62,9 +77,9 @@ def _split_name(name: str) -> tuple[str, list[str | None]] | None:
             inner = rest[pos + 1 : close]
             # "[]" and "[ ]" (one whitespace character) append; any other index is kept verbatim.
             indices.append(None if inner == "" or (len(inner) == 1 and inner in _C_SPACE) else inner)
+            if len(indices) > MAX_NESTING:  # at once, not after collecting every index of a long name
+                raise too_deep(base)
             pos = close + 1
-        if len(indices) > MAX_NESTING:
-            raise invalid_request(f"Parameter '{base}' is nested deeper than {MAX_NESTING} levels")
     base = base.replace(".", "_").replace(" ", "_")
     if not base:
         return None
@@ -80,12 +95,12 @@ def _assign(target: PhpArray, name: str, value: str) -> None:
     node = target
     for index in indices:
         child = node.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            node[key] = child
+        if not isinstance(child, PhpArray):
+            child = PhpArray()
+            _put(node, key, child)
         node = child
-        key = _next_index(node) if index is None else _php_key(index)
-    node[key] = value
+        key = _append_index(node) if index is None else _php_key(index)
+    _put(node, key, value)
 
 
 def _finish(value: Any) -> Any:
@@ -105,18 +120,12 @@ def _decode_text(raw: bytes) -> str:
         raise invalid_request("Request parameters are not valid UTF-8") from None
 
 
-def _count(pairs: int) -> None:
-    if pairs > MAX_KEYS:
-        raise invalid_request(f"Too many parameters: more than {MAX_KEYS} keys")
-
-
-def parse_str_into(target: PhpArray, data: bytes) -> None:
+def parse_str_into(target: PhpArray, data: bytes, budget: ParamBudget) -> None:
     """Add the pairs of a query string or form body to ``target`` (PHP ``parse_str``)."""
     if not data:
         return
-    pairs = data.split(b"&")
-    _count(len(pairs))
-    for pair in pairs:
+    budget.spend(data.count(b"&") + 1)  # before splitting: a refused body is never cut into pieces
+    for pair in data.split(b"&"):
         if not pair:
             continue
         raw_name, _, raw_value = pair.partition(b"=")
@@ -128,19 +137,20 @@ def _finish_top(target: PhpArray) -> dict[str, Any]:
     return {str(k): _finish(v) for k, v in target.items()}
 
 
-def parse_str(data: bytes) -> dict[str, Any]:
-    target: PhpArray = {}
-    parse_str_into(target, data)
+def parse_str(data: bytes, budget: ParamBudget | None = None) -> dict[str, Any]:
+    target = PhpArray()
+    parse_str_into(target, data, ParamBudget() if budget is None else budget)
     return _finish_top(target)
 
 
-def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray) -> None:
+def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray, budget: ParamBudget) -> None:
     parts: list[tuple[str | None, bool, bytearray]] = []
     header_field = bytearray()
     header_value = bytearray()
     state: dict[str, Any] = {}
 
     def on_part_begin() -> None:
+        budget.spend(1)  # refuses as soon as the part past the budget begins
         state["name"], state["is_file"] = None, False
         parts.append((None, False, bytearray()))
 
@@ -179,11 +189,12 @@ def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray) -> None:
     try:
         parser.write(body)
         parser.finalize()
+    except ApiError:
+        raise
     except UnicodeDecodeError:
         raise invalid_request("Request parameters are not valid UTF-8") from None
     except Exception as exc:  # the library's own parse errors
         raise invalid_request(f"Malformed multipart body: {exc}") from None
-    _count(len(parts))
     for name, is_file, data in parts:
         if name is None or is_file:
             continue  # file uploads are not used by any method yet
@@ -193,27 +204,30 @@ def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray) -> None:
             raise invalid_request("Request parameters are not valid UTF-8") from None
 
 
-#: The fewest bytes a key takes in a JSON body: its quotes, the colon and at least one byte of value
-#: (``"":0`` four bytes; a comma or braces come on top).
-MIN_KEY_BYTES = 4
+def _check_json(value: dict[str, Any], body: bytes, budget: ParamBudget) -> None:
+    """Spend a key for every object key and list element; refuse containers nested too deep.
 
-
-def _count_json_keys(value: Any) -> None:
-    """Iterative, so that a deeply nested body (orjson takes ~1000 levels) cannot exhaust the stack."""
-    budget = MAX_KEYS
-    stack = [value]
+    Iterative, so that a deeply nested body (orjson takes ~1000 levels) cannot exhaust the stack, and
+    each container is paid for before its elements are looked at, so a refused body is never walked
+    whole.
+    """
+    budget.spend(len(value))
+    if body.count(b"{") + body.count(b"[") == 1:  # only the top object: nothing nested to walk
+        return
+    stack: list[tuple[dict[str, Any] | list[Any], int, str]] = [
+        (child, 1, name) for name, child in value.items() if isinstance(child, dict | list)
+    ]
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            budget -= len(item)
-            if budget < 0:
-                raise invalid_request(f"Too many parameters: more than {MAX_KEYS} keys")
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        item, depth, name = stack.pop()
+        budget.spend(len(item))
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                if depth >= MAX_NESTING:
+                    raise too_deep(name)
+                stack.append((child, depth + 1, name))
 
 
-def _parse_json(body: bytes) -> dict[str, Any]:
+def _parse_json(body: bytes, budget: ParamBudget) -> dict[str, Any]:
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -224,8 +238,7 @@ def _parse_json(body: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise invalid_request("Request body must be a JSON object")
-    if len(body) > MIN_KEY_BYTES * MAX_KEYS:  # a shorter body cannot hold too many keys
-        _count_json_keys(value)
+    _check_json(value, body, budget)
     return value
 
 
@@ -234,30 +247,37 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def decode_params(query: bytes, content_type: str, body: bytes) -> dict[str, Any]:
-    """All parameters of one call; body values override query values of the same name (R1)."""
+def decode_params(
+    query: bytes, content_type: str, body: bytes, budget: ParamBudget | None = None
+) -> dict[str, Any]:
+    """All parameters of one call; body values override query values of the same name (R1).
+
+    ``budget`` is the request's: query and body spend from it, and ``batch`` goes on spending it.
+    """
+    if budget is None:
+        budget = ParamBudget()
     from_query: dict[str, Any] = {}
     if query:
-        target: PhpArray = {}
-        parse_str_into(target, query)
+        target = PhpArray()
+        parse_str_into(target, query, budget)
         from_query = _finish_top(target)
     if not body:
         return from_query
     kind = media_type(content_type)
     from_body: dict[str, Any]
     if kind == "application/json" or (kind in ("", "text/plain") and body.lstrip()[:1] == b"{"):
-        from_body = _parse_json(body)
+        from_body = _parse_json(body, budget)
     elif kind == "multipart/form-data":
         _, options = parse_options_header(content_type)
         boundary = options.get(b"boundary")
         if not boundary:
             raise invalid_request("Multipart body without a boundary")
-        body_target: PhpArray = {}
-        _parse_multipart(body, boundary, body_target)
+        body_target = PhpArray()
+        _parse_multipart(body, boundary, body_target, budget)
         from_body = _finish_top(body_target)
     elif kind in ("application/x-www-form-urlencoded", "", "text/plain"):
-        body_target = {}
-        parse_str_into(body_target, body)
+        body_target = PhpArray()
+        parse_str_into(body_target, body, budget)
         from_body = _finish_top(body_target)
     else:
         return from_query  # a body of another type carries no parameters, as on a portal
@@ -267,4 +287,4 @@ def decode_params(query: bytes, content_type: str, body: bytes) -> dict[str, Any
     return from_query
 
 
-__all__ = ["ApiError", "decode_params", "media_type", "parse_str"]
+__all__ = ["MAX_KEYS", "MAX_NESTING", "ApiError", "ParamBudget", "decode_params", "media_type", "parse_str"]
