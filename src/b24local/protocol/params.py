@@ -16,7 +16,7 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from b24local.protocol.budget import MAX_KEYS, MAX_NESTING, ParamBudget, too_deep
+from b24local.protocol.budget import MAX_NESTING, ParamBudget, too_deep
 from b24local.protocol.errors import ApiError, invalid_request
 
 
@@ -287,4 +287,4 @@ def decode_params(
     return from_query
 
 
-__all__ = ["MAX_KEYS", "MAX_NESTING", "ApiError", "ParamBudget", "decode_params", "media_type", "parse_str"]
+__all__ = ["ApiError", "ParamBudget", "decode_params", "media_type", "parse_str"]
