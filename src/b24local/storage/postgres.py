@@ -47,6 +47,10 @@ class PgCompiler(SqlCompiler):
     def text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
 
+    def one_of(self, expr: str, values: Sequence[Any]) -> str:
+        # An array of untyped elements: the server types it from ``expr``, as it does a scalar.
+        return f"{expr} = ANY({self._param(list(values))})"
+
 
 class _UntypedNumberDumper(Dumper):
     """Numbers go to the server untyped, as SQLite takes them: compared with a text column they are

@@ -5,6 +5,7 @@ Identifiers come only from entity and binding definitions; every value is a boun
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -62,6 +63,13 @@ class SqlCompiler:
         """``expr`` as text for a pattern match (SQLite compares any type; PostgreSQL casts)."""
         return expr
 
+    def one_of(self, expr: str, values: Sequence[Any]) -> str:
+        """``expr`` equals one of ``values``: the whole list is one parameter, so the statement is the
+        same whatever its length (SQLite takes at most 32,766 parameters, PostgreSQL 65,535)."""
+        return (
+            f"{expr} IN (SELECT value FROM json_each({self._param(json.dumps(values, ensure_ascii=False))}))"
+        )
+
     def term(self, term: Term) -> str:
         table = self.entity.table
         if isinstance(term, Column):
@@ -86,8 +94,7 @@ class SqlCompiler:
             f"AND m.element_id = {table}.id AND m.type_id = {self._param(term.type_id)} AND "
         )
         if cond.op in ("in", "not_in"):
-            values = list(cond.value)
-            test = f"m.value IN ({', '.join(self._param(v) for v in values)})"
+            test = self.one_of("m.value", list(cond.value))
         elif cond.op in ("contains", "not_contains"):
             test = f"m.value {self.like} {self._param(_like_contains(cond.value))} ESCAPE '\\'"
         elif cond.op in ("like", "not_like"):
@@ -121,8 +128,8 @@ class SqlCompiler:
             values = list(value)
             if not values:
                 return "1=0" if op == "in" else "1=1"
-            inner = ", ".join(self._param(v) for v in values)
-            return f"{expr} IN ({inner})" if op == "in" else f"({expr} IS NULL OR {expr} NOT IN ({inner}))"
+            test = self.one_of(expr, values)
+            return test if op == "in" else f"({expr} IS NULL OR NOT ({test}))"
         if op == "contains":
             return f"{self.text(expr)} {self.like} {self._param(_like_contains(value))} ESCAPE '\\'"
         if op == "not_contains":
