@@ -712,6 +712,15 @@ def test_list_filters_at_the_limits(five: LiveServer) -> None:
     assert ids(five, {"filter": {"%PHONE": ["555", *(["none"] * 99)]}}) == [1, 3]
 
 
+def test_integers_of_any_length(five: LiveServer) -> None:
+    """PHP's (int) saturates at 64 bits; Python's int() refused more than 4,300 digits (a 500)."""
+    many = "9" * 5000
+    assert ids(five, {"filter": {"ID": [many, 1]}}) == [1]
+    assert ids(five, {"filter": {"<ID": "-" + many}}) == []
+    assert ids(five, {"filter": {">ID": "0" * 5000 + "4"}}) == [5]
+    error(five.call("crm.lead.get", {"id": many}), 400, "", "Not found.")
+
+
 def test_list_filter_in_5000(fresh_server: LiveServer) -> None:
     """An IN of 5,000 values is one parameter and names exactly the leads it should."""
     for n in range(1, 121):
