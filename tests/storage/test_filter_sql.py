@@ -17,16 +17,15 @@ from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from b24local.storage.postgres import PgCompiler
 from b24local.storage.sql import SqlCompiler
+from b24local.storage.sqlite import SqliteStorage
 from tests.conftest import new_database
 
 LEADS = Records(LEAD)
 
 SQLITE_IN = "IN (SELECT value FROM json_each(?))"
-PHONE_SQLITE = (
-    "EXISTS (SELECT 1 FROM crm_multifield m WHERE m.entity_type = ? "
-    "AND m.element_id = crm_lead.id AND m.type_id = ? AND "
-)
-PHONE_PG = PHONE_SQLITE.replace("?", "%s")
+PHONES_SQLITE = "crm_lead.id IN (SELECT m.element_id FROM crm_multifield m WHERE "
+PHONES_PG = "EXISTS (SELECT 1 FROM crm_multifield m WHERE m.element_id = crm_lead.id AND "
+OF_PHONE = "m.entity_type = {0} AND m.type_id = {0} AND m.value "
 
 
 def in_lists(count: int) -> list[Condition]:
@@ -46,7 +45,7 @@ def in_lists(count: int) -> list[Condition]:
             [
                 f"crm_lead.id {SQLITE_IN}",
                 f"(crm_lead.id IS NULL OR NOT (crm_lead.id {SQLITE_IN}))",
-                f"{PHONE_SQLITE}m.value {SQLITE_IN})",
+                f"{PHONES_SQLITE}{OF_PHONE.format('?')}{SQLITE_IN})",
             ],
             ["[0, 1, 2]", "[0, 1, 2]", "lead", "PHONE", '["0", "1", "2"]'],
         ),
@@ -56,7 +55,7 @@ def in_lists(count: int) -> list[Condition]:
             [
                 "crm_lead.id = ANY(%s)",
                 "(crm_lead.id IS NULL OR NOT (crm_lead.id = ANY(%s)))",
-                f"{PHONE_PG}m.value = ANY(%s))",
+                f"{PHONES_PG}{OF_PHONE.format('%s')}= ANY(%s))",
             ],
             [[0, 1, 2], [0, 1, 2], "lead", "PHONE", ["0", "1", "2"]],
         ),
@@ -88,10 +87,10 @@ def store(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Itera
 ODD_TITLES = {3: 'a"b', 4: "c,d", 5: "{e}", 6: "x\\y", 8: "é ü", 9: "😀", 10: "NULL", 11: "'; --"}
 
 
-def fill(store: Storage, count: int) -> None:
-    """Leads 1..count titled "lead N" (some odd titles), OPPORTUNITY N/10; a PHONE "+N" on every 7th."""
+def fill(store: Storage, count: int, first: int = 1) -> None:
+    """Leads first..count titled "lead N" (some odd titles), OPPORTUNITY N/10; a PHONE "+N" on every 7th."""
     with store.write() as tx:
-        for n in range(1, count + 1):
+        for n in range(first, count + 1):
             title = ODD_TITLES.get(n, f"lead {n}")
             tx.entity_insert(LEAD, {"id": n, "title": title, "assigned_by_id": 1, "opportunity": n / 10})
             if n % 7 == 0:
@@ -157,3 +156,32 @@ def test_the_work_grows_linearly_with_the_list(store: Storage) -> None:
         once.append(seconds(5000))
         twice.append(seconds(10_000))
     assert min(twice) / min(once) < 3.2, (once, twice)
+
+
+def test_a_phone_filter_on_sqlite_reads_the_matches_not_every_lead(tmp_path: Path) -> None:
+    """SQLite ran a correlated EXISTS once per lead, so one indexed PHONE equality walked the whole
+    table; as an IN over the matching elements its work does not grow with the leads (counted in
+    SQLite VM instructions, a hundred at a time)."""
+    store = SqliteStorage(f"sqlite:///{tmp_path / 'phones.db'}")
+    counted = [0]
+
+    def count() -> int:
+        counted[0] += 1
+        return 0  # go on
+
+    def steps() -> int:
+        counted[0] = 0
+        store.conn.set_progress_handler(count, 100)
+        try:
+            assert matching(store, {"PHONE": "+14"}) == [14]
+        finally:
+            store.conn.set_progress_handler(None, 0)
+        return counted[0]
+
+    try:
+        fill(store, 1000)
+        small = steps()
+        fill(store, 4000, first=1001)
+        assert steps() <= 2 * small + 10
+    finally:
+        store.close()
