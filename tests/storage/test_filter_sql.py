@@ -76,6 +76,17 @@ def test_an_in_list_is_one_parameter(
     assert small.params == params
 
 
+@pytest.mark.parametrize("compiler", [SqlCompiler, PgCompiler])
+def test_a_list_on_one_multifield_is_one_subquery(compiler: type[SqlCompiler]) -> None:
+    """OR-ed `%PHONE` values (or AND-ed `!%PHONE` ones) ask one subquery: one per value was read once
+    per value on SQLite and planned as a subquery per lead on PostgreSQL."""
+    for filters in ({"%PHONE": ["1", "2", "3"]}, {"!%EMAIL": ["a", "b", "c"]}, {"=%PHONE": ["1%", "2%"]}):
+        (cond,) = LEADS.conditions(filters)
+        assert compiler(LEAD).condition(cond).count("crm_multifield") == 1
+    (mixed,) = LEADS.conditions({"%TITLE": ["1", "2"]})
+    assert compiler(LEAD).condition(mixed).count(" OR ") == 1
+
+
 @pytest.fixture
 def store(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[Storage]:
     database = new_database(request, backend, tmp_path)
@@ -138,6 +149,11 @@ def test_in_lists_select_exactly_the_rows_named(store: Storage) -> None:
         n for n in range(1, 30) if n not in {14, 28}
     ]
     assert matching(store, {"@PHONE": ["+14", "+15", "+1"], "@ID": [14, 21]}) == [14]
+    assert matching(store, {"%PHONE": ["+14", "+21", "zz"]}) == [14, 21]
+    assert matching(store, {"!%PHONE": ["+1", "+2"], "<ID": 30}) == [
+        n for n in range(1, 30) if n not in {14, 21, 28}
+    ]
+    assert matching(store, {"!%PHONE": ["+1", "+2"], "!PHONE": "", "<ID": 30}) == [7]
 
 
 def test_the_work_grows_linearly_with_the_list(store: Storage) -> None:
