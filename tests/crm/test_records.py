@@ -9,6 +9,7 @@ import pytest
 from b24local.crm.entities import CONTACT, LEAD
 from b24local.crm.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
 from b24local.crm.records import InvalidValue, Records, parse_date, to_column, to_output
+from b24local.protocol.errors import ApiError
 from b24local.storage.base import MultifieldRow
 
 LEADS = Records(LEAD)
@@ -137,6 +138,30 @@ def test_filter_keys_and_values() -> None:
         ),
     ]
     assert CONTACTS.conditions({"COMPANY_ID": 5, "LEAD_ID": "3"}) == [Cond(Column("lead_id"), "eq", 3)]
+
+
+def refused(filters: dict[str, Any]) -> str:
+    with pytest.raises(ApiError) as caught:
+        LEADS.conditions(filters)
+    assert caught.value.status == 400
+    return caught.value.description
+
+
+def test_filter_input_is_bounded_whatever_it_is() -> None:
+    """Issue 14: nesting past Python's recursion limit and lists past SQL's limits are a 400, found
+    before any value is converted; the largest accepted IN is one condition."""
+    deep: Any = 1
+    for _ in range(5000):
+        deep = [deep]
+    for key in (">ID", "ID", "!%TITLE", "@PHONE"):
+        assert refused({key: deep}) == f"Filter field '{key}' is not valid: item #0 is an array, not a value."
+    assert refused({"ID": list(range(300_000))}) == "Filter field 'ID' is not valid: more than 10000 values."
+    assert refused({">=ID": list(range(101))}) == (
+        "Filter field '>=ID' is not valid: more than 100 values; only =, !, @ and !@ take longer lists."
+    )
+    assert LEADS.conditions({"!ID": list(range(10_000))}) == [
+        Cond(Column("id"), "not_in", tuple(range(10_000)))
+    ]
 
 
 def test_select_and_order() -> None:

@@ -313,6 +313,8 @@ def test_add_form_encoded_with_php_maps(server: LiveServer) -> None:
             "Field 'CONTACT_IDS' is not valid: item #0 is not an ID.",
         ),
         ({"fields": {"CONTACT_ID": "abc"}}, "Field 'CONTACT_ID' is not valid: the value is not an ID."),
+        # PostgreSQL text cannot hold NUL (a 500 there before): refused on both backends.
+        ({"fields": {"TITLE": "a\x00b"}}, "Field 'TITLE' is not valid: the text contains a NUL character."),
     ],
 )
 def test_add_refuses_bad_input(server: LiveServer, params: dict[str, Any], description: str) -> None:
@@ -662,6 +664,80 @@ def test_list_filter_order_select_errors(five: LiveServer) -> None:
         "",
         "Filter field '>=DATE_CREATE' is not valid: 'yesterday' is not a date.",
     )
+
+
+LONG_LIST = "more than 100 values; only =, !, @ and !@ take longer lists."
+TOO_MANY = (
+    "the filter has more than 100 conditions (a list with = or ! counts as one, with another operator "
+    "one per value)."
+)
+
+
+def nested(depth: int, inner: Any) -> Any:
+    for _ in range(depth):
+        inner = [inner]
+    return inner
+
+
+@pytest.mark.parametrize(
+    ("filters", "description"),
+    [
+        # Issue 14: 1,000 OR-ed values passed SQLite's expression depth (500).
+        ({">ID": list(range(1000))}, f"Filter field '>ID' is not valid: {LONG_LIST}"),
+        ({"%TITLE": [f"t{n}" for n in range(101)]}, f"Filter field '%TITLE' is not valid: {LONG_LIST}"),
+        ({"!%PHONE": [f"{n}" for n in range(101)]}, f"Filter field '!%PHONE' is not valid: {LONG_LIST}"),
+        # Nested lists recursed, one SQL parenthesis per level (500 from 100 levels); 20 stays under
+        # the request decoder's own nesting cap.
+        ({">ID": nested(20, 1)}, "Filter field '>ID' is not valid: item #0 is an array, not a value."),
+        ({"ID": nested(20, 1)}, "Filter field 'ID' is not valid: item #0 is an array, not a value."),
+        ({"ID": [1, {"a": 2}]}, "Filter field 'ID' is not valid: item #1 is an array, not a value."),
+        ({"%TITLE": ["a", ["b"]]}, "Filter field '%TITLE' is not valid: item #1 is an array, not a value."),
+        (
+            {" " * n + ">=ID": 1 for n in range(101)},
+            f"Filter field '{' ' * 100}>=ID' is not valid: {TOO_MANY}",
+        ),
+        ({"ID": [1, 2], ">ID": list(range(100))}, f"Filter field '>ID' is not valid: {TOO_MANY}"),
+        ({"TITLE": "a\x00b"}, "Filter field 'TITLE' is not valid: the text contains a NUL character."),
+        ({"@PHONE": ["1", "\x00"]}, "Filter field '@PHONE' is not valid: the text contains a NUL character."),
+    ],
+)
+def test_list_filter_limits(five: LiveServer, filters: dict[str, Any], description: str) -> None:
+    error(five.call("crm.lead.list", {"filter": filters}), 400, "", description)
+
+
+def test_list_filters_at_the_limits(five: LiveServer) -> None:
+    assert ids(five, {"filter": {">OPPORTUNITY": [40, *([30] * 98), 20]}}) == [3, 4, 5]  # OR: > 20
+    assert ids(five, {"filter": {"!%TITLE": [f"x{n}" for n in range(99)] + ["lph"]}}) == [2, 3, 5]
+    assert ids(five, {"filter": {" " * n + ">=ID": 4 for n in range(100)}}) == [4, 5]
+    assert ids(five, {"filter": {"%PHONE": ["555", *(["none"] * 99)]}}) == [1, 3]
+
+
+def test_integers_of_any_length(five: LiveServer) -> None:
+    """PHP's (int) saturates at 64 bits; Python's int() refused more than 4,300 digits (a 500)."""
+    many = "9" * 5000
+    assert ids(five, {"filter": {"ID": [many, 1]}}) == [1]
+    assert ids(five, {"filter": {"<ID": "-" + many}}) == []
+    assert ids(five, {"filter": {">ID": "0" * 5000 + "4"}}) == [5]
+    error(five.call("crm.lead.get", {"id": many}), 400, "", "Not found.")
+
+
+def test_list_filter_in_5000(fresh_server: LiveServer) -> None:
+    """An IN of 5,000 values is one parameter and names exactly the leads it should."""
+    for n in range(1, 121):
+        fresh_server.insert_lead(n, title=f"lead {n}", status_id="NEW" if n % 3 else "JUNK")
+    evens = list(range(2, 10002, 2))
+    body = fresh_server.call("crm.lead.list", {"select": ["ID"], "filter": {"ID": evens}}).body
+    assert [int(i["ID"]) for i in body["result"]] == list(range(2, 101, 2))
+    assert (body["total"], body["next"]) == (60, 50)
+    second = fresh_server.call("crm.lead.list", {"select": ["ID"], "filter": {"@ID": evens}, "start": 50})
+    assert [int(i["ID"]) for i in second.result] == list(range(102, 121, 2))
+    odds = fresh_server.call("crm.lead.list", {"select": ["ID"], "filter": {"!ID": evens}}).body
+    assert [int(i["ID"]) for i in odds["result"]] == list(range(1, 100, 2))
+    assert odds["total"] == 60
+    titles = [f"lead {n}" for n in range(5000, 0, -1)]
+    junk = ids(fresh_server, {"filter": {"TITLE": titles, "!STATUS_ID": ["NEW"], ">ID": 100}})
+    assert junk == [102, 105, 108, 111, 114, 117, 120]
+    assert ids(fresh_server, {"filter": {"!@TITLE": titles[:-10], "@ID": evens}}) == [2, 4, 6, 8, 10]
 
 
 def test_list_order(five: LiveServer) -> None:

@@ -79,6 +79,15 @@ FILTER_PREFIXES: tuple[tuple[str, Op], ...] = (
 NEGATED_OPS = frozenset({"ne", "not_in", "not_contains", "not_like"})
 PATTERN_OPS = frozenset({"contains", "not_contains", "like", "not_like"})
 ORDERING_OPS = frozenset({"gt", "ge", "lt", "le"})
+SET_OPS = frozenset({"eq", "ne", "in", "not_in"})
+
+#: Values of one `=`/`!`/`@`/`!@` list: it is one IN, bound as one parameter whatever its length
+#: (the request decoder admits 10,000 values in all).
+FILTER_IN_VALUES_MAX = 10_000
+#: Comparisons one filter compiles to, an IN counting as one and a list with another operator as
+#: one per value: bounds the SQL (SQLite nests an OR chain one level per term, at most 1,000) and
+#: the work per row.
+FILTER_TERMS_MAX = 100
 
 
 class InvalidValue(ValueError):
@@ -131,6 +140,8 @@ def parse_timestamp(value: Any) -> int:
 
 def _php_string(value: Any) -> str:
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL text cannot hold it: refused on both backends alike
+            raise InvalidValue("the text contains a NUL character")
         return value
     if isinstance(value, bool):
         return "1" if value else ""
@@ -246,6 +257,8 @@ def _converter(kind: str) -> Callable[[Any], Any]:
 
 def _filter_value(fld: Field, value: Any) -> Any:
     """A filter value coerced to the field's stored type (raises :class:`InvalidValue`)."""
+    if isinstance(value, (list, dict)):
+        raise InvalidValue("an array is not allowed here")
     kind = fld.type
     if fld.storage == "multifield":
         return _php_string(value)
@@ -780,8 +793,11 @@ class Records:
         return PrimaryBound(kind.name) if kind is not None else None
 
     def conditions(self, filters: dict[Any, Any]) -> list[Condition]:
-        """`filter` as conditions; unknown fields are ignored, values coerced to the field type."""
+        """`filter` as conditions; unknown fields are ignored, values coerced to the field type.
+
+        At most :data:`FILTER_TERMS_MAX` comparisons in all, so that the SQL stays bounded."""
         out: list[Condition] = []
+        terms = 0
         for key, value in filters.items():
             if not isinstance(key, str):
                 continue
@@ -799,27 +815,46 @@ class Records:
                 cond = self._condition(fld, term, op, value)
             except InvalidValue as error:
                 raise bad_request(f"Filter field '{key}' is not valid: {error}.") from None
-            if cond is not None:
-                out.append(cond)
+            if cond is None:
+                continue
+            terms += len(cond.parts) if isinstance(cond, (AnyOf, AllOf)) else 1
+            if terms > FILTER_TERMS_MAX:
+                raise bad_request(
+                    f"Filter field '{key}' is not valid: the filter has more than {FILTER_TERMS_MAX} "
+                    "conditions (a list with = or ! counts as one, with another operator one per value)."
+                )
+            out.append(cond)
         return out
 
     def _condition(self, fld: Field, term: Term, op: Op, value: Any) -> Condition | None:
+        """One filter key: a scalar is one comparison; a list (one level, scalars only) is an IN with
+        `=`/`!`/`@`/`!@`, otherwise comparisons OR-ed (AND-ed for a negated operator)."""
+        if op not in ("in", "not_in") and not isinstance(value, (list, dict)):
+            return self._comparison(fld, term, op, value)
+        values = as_php_array(value)
+        if values is None:
+            values = [value]
+        limit = FILTER_IN_VALUES_MAX if op in SET_OPS else FILTER_TERMS_MAX
+        if len(values) > limit:
+            only = "" if op in SET_OPS else "; only =, !, @ and !@ take longer lists"
+            raise InvalidValue(f"more than {limit} values{only}")
+        for index, item in enumerate(values):
+            if isinstance(item, (list, dict)):
+                raise InvalidValue(f"item #{index} is an array, not a value")
+        if op in SET_OPS:
+            set_op: Op = "not_in" if op in ("ne", "not_in") else "in"
+            return Cond(term, set_op, tuple(_filter_value(fld, v) for v in values if not _is_empty(v)))
+        parts = tuple(c for v in values if (c := self._comparison(fld, term, op, v)) is not None)
+        return AllOf(parts) if op in NEGATED_OPS else AnyOf(parts)
+
+    @staticmethod
+    def _comparison(fld: Field, term: Term, op: Op, value: Any) -> Cond | None:
+        """One scalar value with one operator (never `in`/`not_in`); None: the condition is ignored."""
         multifield = fld.storage == "multifield"
-        textual = multifield or fld.type in TEXT_TYPES
-        if op in ("in", "not_in") or isinstance(value, (list, dict)):
-            values = as_php_array(value)
-            if values is None:
-                values = [value]
-            if op in ("eq", "ne", "in", "not_in"):
-                set_op: Op = "not_in" if op in ("ne", "not_in") else "in"
-                return Cond(term, set_op, tuple(_filter_value(fld, v) for v in values if not _is_empty(v)))
-            parts = tuple(c for v in values if (c := self._condition(fld, term, op, v)) is not None)
-            return AllOf(parts) if op in NEGATED_OPS else AnyOf(parts)
         if _is_empty(value):
-            if op == "eq":
-                return Cond(term, "is_null", "text" if textual else None)
-            if op == "ne":
-                return Cond(term, "not_null", "text" if textual else None)
+            if op in ("eq", "ne"):
+                textual = multifield or fld.type in TEXT_TYPES
+                return Cond(term, "is_null" if op == "eq" else "not_null", "text" if textual else None)
             return None
         if op in PATTERN_OPS:
             return Cond(term, op, _php_string(value))

@@ -29,7 +29,10 @@ def php_int(value: Any) -> int:
             return 0
         text = number.group(1)
         if number.group(3) is None and number.group(4) is None:
-            return max(_INT_MIN, min(_INT_MAX, int(text)))
+            negative, digits = text.startswith("-"), text.lstrip("+-").lstrip("0") or "0"
+            if len(digits) > 19:  # past int64 anyway, and int() refuses more than 4,300 digits
+                return _INT_MIN if negative else _INT_MAX
+            return max(_INT_MIN, min(_INT_MAX, -int(digits) if negative else int(digits)))
         return php_int(float(text))
     if isinstance(value, (list, dict)):
         return 1 if value else 0

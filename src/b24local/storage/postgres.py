@@ -47,6 +47,18 @@ class PgCompiler(SqlCompiler):
     def text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
 
+    def one_of(self, expr: str, values: Sequence[Any]) -> str:
+        # An array of untyped elements: the server types it from ``expr``, as it does a scalar.
+        return f"{expr} = ANY({self._param(list(values))})"
+
+    def has_multifield(self, where: str, negate: bool) -> str:
+        # PostgreSQL plans EXISTS as a semi- or anti-join, or hashes it under OR; NOT IN over a set
+        # larger than work_mem would be a rescan per row.
+        sub = (
+            f"EXISTS (SELECT 1 FROM crm_multifield m WHERE m.element_id = {self.entity.table}.id AND {where})"
+        )
+        return f"NOT {sub}" if negate else sub
+
 
 class _UntypedNumberDumper(Dumper):
     """Numbers go to the server untyped, as SQLite takes them: compared with a text column they are

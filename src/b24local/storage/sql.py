@@ -5,6 +5,7 @@ Identifiers come only from entity and binding definitions; every value is a boun
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -62,6 +63,13 @@ class SqlCompiler:
         """``expr`` as text for a pattern match (SQLite compares any type; PostgreSQL casts)."""
         return expr
 
+    def one_of(self, expr: str, values: Sequence[Any]) -> str:
+        """``expr`` equals one of ``values``: the whole list is one parameter, so the statement is the
+        same whatever its length (SQLite takes at most 32,766 parameters, PostgreSQL 65,535)."""
+        return (
+            f"{expr} IN (SELECT value FROM json_each({self._param(json.dumps(values, ensure_ascii=False))}))"
+        )
+
     def term(self, term: Term) -> str:
         table = self.entity.table
         if isinstance(term, Column):
@@ -76,31 +84,50 @@ class SqlCompiler:
             )
         raise ValueError(f"term {term!r} has no scalar form")
 
-    def _multifield(self, cond: Cond, term: MultifieldValue) -> str:
-        table = self.entity.table
-        if cond.op in ("in", "not_in") and not list(cond.value):
-            return "1=0" if cond.op == "in" else "1=1"
-        # Bind the subquery's own parameters first: they come before the test in the SQL text.
-        head = (
-            f"EXISTS (SELECT 1 FROM crm_multifield m WHERE m.entity_type = {self._param(self.entity.name)} "
-            f"AND m.element_id = {table}.id AND m.type_id = {self._param(term.type_id)} AND "
-        )
+    def _multifield(self, conds: Sequence[Cond], type_id: str, negate: bool) -> str:
+        """Whether the row has a value of multifield ``type_id`` that one of ``conds`` holds for (or,
+        negated, none that any holds for): one subquery for a whole `%PHONE` or `!%PHONE` list."""
+        # Bind the subquery's own parameters first: they come before the tests in the SQL text.
+        of = f"m.entity_type = {self._param(self.entity.name)} AND m.type_id = {self._param(type_id)}"
+        tests = " OR ".join(self._multifield_test(c) for c in conds)
+        return self.has_multifield(f"{of} AND ({tests})" if len(conds) > 1 else f"{of} AND {tests}", negate)
+
+    def _multifield_test(self, cond: Cond) -> str:
         if cond.op in ("in", "not_in"):
-            values = list(cond.value)
-            test = f"m.value IN ({', '.join(self._param(v) for v in values)})"
-        elif cond.op in ("contains", "not_contains"):
-            test = f"m.value {self.like} {self._param(_like_contains(cond.value))} ESCAPE '\\'"
-        elif cond.op in ("like", "not_like"):
-            test = f"m.value {self.like} {self._param(cond.value)}"
-        elif cond.op in ("is_null", "not_null"):
-            test = "1=1"
-        else:
-            test = f"m.value = {self._param(cond.value)}"
-        negate = cond.op in ("ne", "not_in", "not_contains", "not_like", "is_null")
-        sub = f"{head}{test})"
-        return f"NOT {sub}" if negate else sub
+            return self.one_of("m.value", list(cond.value))
+        if cond.op in ("contains", "not_contains"):
+            return f"m.value {self.like} {self._param(_like_contains(cond.value))} ESCAPE '\\'"
+        if cond.op in ("like", "not_like"):
+            return f"m.value {self.like} {self._param(cond.value)}"
+        if cond.op in ("is_null", "not_null"):
+            return "1=1"
+        return f"m.value = {self._param(cond.value)}"
+
+    def has_multifield(self, where: str, negate: bool) -> str:
+        """Whether the row has (or, negated, has no) multifield value ``where`` (on ``m``) holds for.
+
+        SQLite: the matching elements are read once, as a set; a correlated EXISTS ran once per row
+        (an indexed PHONE equality walked every lead)."""
+        sub = f"SELECT m.element_id FROM crm_multifield m WHERE {where}"
+        return f"{self.entity.table}.id {'NOT IN' if negate else 'IN'} ({sub})"
+
+    def _one_multifield(self, cond: AllOf | AnyOf) -> tuple[list[Cond], str, bool] | None:
+        """The parts of a list on one multifield that one subquery can test: values OR-ed, or negated
+        values AND-ed (has none matching a and none matching b: has none matching a or b)."""
+        negate = isinstance(cond, AllOf)
+        parts = [p for p in cond.parts if isinstance(p, Cond) and isinstance(p.term, MultifieldValue)]
+        if len(parts) < 2 or len(parts) != len(cond.parts):
+            return None
+        type_ids = {p.term.type_id for p in parts if isinstance(p.term, MultifieldValue)}
+        if len(type_ids) != 1 or any(p.op in ("in", "not_in") or _negated(p) != negate for p in parts):
+            return None
+        return parts, type_ids.pop(), negate
 
     def condition(self, cond: Condition) -> str:
+        if isinstance(cond, (AllOf, AnyOf)):
+            one = self._one_multifield(cond)
+            if one is not None:
+                return self._multifield(*one)
         if isinstance(cond, AllOf):
             if not cond.parts:
                 return "1=1"
@@ -110,7 +137,9 @@ class SqlCompiler:
                 return "1=0"
             return "(" + " OR ".join(self.condition(p) for p in cond.parts) + ")"
         if isinstance(cond.term, MultifieldValue):
-            return self._multifield(cond, cond.term)
+            if cond.op in ("in", "not_in") and not cond.value:
+                return "1=0" if cond.op == "in" else "1=1"
+            return self._multifield([cond], cond.term.type_id, _negated(cond))
         expr = self.term(cond.term)
         op, value = cond.op, cond.value
         if op == "is_null":
@@ -121,8 +150,8 @@ class SqlCompiler:
             values = list(value)
             if not values:
                 return "1=0" if op == "in" else "1=1"
-            inner = ", ".join(self._param(v) for v in values)
-            return f"{expr} IN ({inner})" if op == "in" else f"({expr} IS NULL OR {expr} NOT IN ({inner}))"
+            test = self.one_of(expr, values)
+            return test if op == "in" else f"({expr} IS NULL OR NOT ({test}))"
         if op == "contains":
             return f"{self.text(expr)} {self.like} {self._param(_like_contains(value))} ESCAPE '\\'"
         if op == "not_contains":
@@ -149,6 +178,11 @@ class SqlCompiler:
         if not any(isinstance(t, Column) and t.name == "id" for t, _ in query.order):
             parts.append(f"{self.entity.table}.id ASC")
         return ", ".join(parts)
+
+
+def _negated(cond: Cond) -> bool:
+    """Whether a multifield condition asks for no matching value (a NOT EXISTS)."""
+    return cond.op in ("ne", "not_in", "not_contains", "not_like", "is_null")
 
 
 def _textual(value: Any) -> bool:
