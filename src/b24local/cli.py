@@ -407,20 +407,17 @@ def _connection_limits(args: argparse.Namespace) -> ConnectionLimits:
 
 
 def _run_uvicorn(app: Any, tls: TlsFiles | None, sock: socket.socket, limits: ConnectionLimits) -> None:
-    import uvicorn
+    from b24local import server
 
-    from b24local.server import uvicorn_settings
-
-    server_config = uvicorn.Config(
+    server.run(
         app,
-        **uvicorn_settings(limits),
+        sock,
+        limits,
         # Idle keep-alive connections (a TLS close waits for the peer) must not hold up a stop.
         timeout_graceful_shutdown=3,
         ssl_certfile=str(tls.cert) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,
     )
-    server = uvicorn.Server(server_config)
-    server.run(sockets=[sock])
 
 
 def _worker(

@@ -10,8 +10,10 @@ stopped only when a request's head is whole, so per request it costs what uvicor
 
 from __future__ import annotations
 
+import asyncio
 import http
 import resource
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +100,30 @@ def make_room_for(max_connections: int) -> bool:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max_connections + RESERVED_DESCRIPTORS, hard))
     return True
+
+
+class ServerLoop(asyncio.SelectorEventLoop):
+    """asyncio's standard loop, whose TLS servers give a handshake as long as a request head gets
+    (asyncio's own default is 60 s, and the protocol's deadline only starts once the handshake is
+    done)."""
+
+    def __init__(self, handshake_timeout: float) -> None:
+        super().__init__()
+        self.handshake_timeout = handshake_timeout
+
+    async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
+        if kwargs.get("ssl") is not None:
+            kwargs.setdefault("ssl_handshake_timeout", self.handshake_timeout)
+        return await super().create_server(*args, **kwargs)
+
+
+def run(app: Any, sock: socket.socket, limits: ConnectionLimits, **settings: Any) -> None:
+    """Serves ``app`` on ``sock`` until a stop signal; ``settings`` go to ``uvicorn.Config``."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_settings(limits), **settings))
+    with asyncio.Runner(loop_factory=lambda: ServerLoop(limits.head_timeout)) as runner:
+        runner.run(server.serve(sockets=[sock]))
 
 
 def uvicorn_settings(limits: ConnectionLimits) -> dict[str, Any]:

@@ -255,6 +255,16 @@ def served(live: LiveServer, sock: socket.socket) -> bool:
     return json_answer(sock) == (404, NOT_REST)
 
 
+def hold(live: LiveServer, count: int) -> list[socket.socket]:
+    """``count`` open connections, each served once. One at a time: the server has then long closed
+    the connection start_server probed the port with (which it may accept only once it runs)."""
+    held: list[socket.socket] = []
+    for _ in range(count):
+        held.append(connect(live))
+        assert served(live, held[-1])
+    return held
+
+
 def refused(live: LiveServer) -> bool:
     with connect(live) as sock:
         status, body = json_answer(sock)
@@ -279,8 +289,7 @@ def served_again(live: LiveServer) -> bool:
 def test_connections_above_the_cap_are_refused(tmp_path: Path) -> None:
     live = start_server(tmp_path / "b24local.db", "--max-connections", "3", "--header-timeout", "60")
     try:
-        held = [connect(live) for _ in range(3)]
-        assert all(served(live, sock) for sock in held)
+        held = hold(live, 3)
         assert refused(live)
         assert refused(live)
         assert served(live, held[0])  # the earlier ones are still served
@@ -309,8 +318,7 @@ def test_default_cap_stays_below_the_descriptor_limit(tmp_path: Path) -> None:
         live = start_server(tmp_path / "b24local.db", "--header-timeout", "60")
     held: list[socket.socket] = []
     try:
-        held = [connect(live) for _ in range(36)]
-        assert all(served(live, sock) for sock in held)
+        held = hold(live, 36)
         assert all(refused(live) for _ in range(80))  # more than the descriptors the server has
         assert served(live, held[-1])
         for sock in held:
@@ -354,6 +362,15 @@ def test_tls_idle_connection_is_closed(tmp_path: Path) -> None:
             contextlib.suppress(*ends),
         ):
             assert sock.recv(4096) == b""
+    finally:
+        live.stop()
+
+
+def test_tls_connection_without_a_handshake_is_closed(tmp_path: Path) -> None:
+    live = start_server(tmp_path / "b24local.db", "--tls", "--header-timeout", "0.5")
+    try:
+        with connect(live) as sock:
+            assert closed(sock)
     finally:
         live.stop()
 
