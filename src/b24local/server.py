@@ -183,17 +183,21 @@ class HttpProtocol(HttpToolsProtocol):
         if self._in_head and self._head_bytes > MAX_HEAD_BYTES:  # an endless head: bounded memory
             self._refuse(URL_TOO_LONG if len(getattr(self, "url", b"")) > MAX_URL_BYTES else HEAD_TOO_LARGE)
 
+    # The base class is named, not reached through super(): these run for every request.
     def on_headers_complete(self) -> None:
-        self._unset_keepalive_if_required()  # the head is whole: its deadline stops
+        deadline = self.timeout_keep_alive_task
+        if deadline is not None:  # the head is whole: its deadline stops
+            deadline.cancel()
+            self.timeout_keep_alive_task = None
         self._in_head = False
         if self._head_bytes > MAX_HEAD_BYTES or len(self.url) > MAX_URL_BYTES:
             self._check_head_size()  # measured only when the bytes received say it may be too large
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         self._in_head = True
         self._head_bytes = 0
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
     def _check_head_size(self) -> None:
         if len(self.url) > MAX_URL_BYTES:
