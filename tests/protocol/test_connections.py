@@ -330,6 +330,24 @@ def test_default_cap_stays_below_the_descriptor_limit(tmp_path: Path) -> None:
         live.stop()
 
 
+def test_a_larger_cap_raises_the_soft_descriptor_limit(tmp_path: Path) -> None:
+    """--max-connections 50 under a soft limit of 100 (room for 36): the server raises its soft limit
+    (the hard one allows it) and holds all 50."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 50 + 64:
+        pytest.skip("the hard descriptor limit is too low")
+    with descriptor_limit(100):
+        live = start_server(tmp_path / "b24local.db", "--max-connections", "50", "--header-timeout", "60")
+    held: list[socket.socket] = []
+    try:
+        held = hold(live, 50)
+        assert refused(live)
+    finally:
+        for sock in held:
+            sock.close()
+        live.stop()
+
+
 def test_cli_refuses_a_cap_the_descriptor_limit_cannot_hold(tmp_path: Path) -> None:
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     database = f"sqlite:///{tmp_path / 'b24local.db'}"
