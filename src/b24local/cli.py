@@ -220,7 +220,6 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--header-timeout",
         type=_positive_seconds,
-        default=10.0,
         metavar="SECONDS",
         help="a request's head must arrive whole within this, from connect or from the previous answer "
         "(default: 10)",
@@ -403,7 +402,8 @@ def _connection_limits(args: argparse.Namespace) -> ConnectionLimits:
             f"--max-connections {most}: the descriptor limit (ulimit -n) allows at most "
             f"{server.hard_room()} per process"
         )
-    return server.ConnectionLimits(head_timeout=args.header_timeout, max_connections=most)
+    head_timeout = server.DEFAULT_HEAD_TIMEOUT if args.header_timeout is None else args.header_timeout
+    return server.ConnectionLimits(head_timeout=head_timeout, max_connections=most)
 
 
 def _run_uvicorn(app: Any, tls: TlsFiles | None, sock: socket.socket, limits: ConnectionLimits) -> None:
