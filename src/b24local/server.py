@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import http
-import resource
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,11 @@ from typing import Any
 import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+try:
+    import resource
+except ImportError:  # Windows: no descriptor limit to follow
+    resource = None  # type: ignore[assignment]
 
 #: The standard loop: as fast as uvloop on b24local's calls and a p99 6x lower under saturation
 #: (docs/performance.md, "Tail latency").
@@ -36,7 +40,7 @@ MAX_URL_BYTES = 8 * 1024
 MAX_HEAD_BYTES = 32 * 1024
 
 
-def _answer(status: int, code: str, description: str) -> bytes:
+def _answer(code: str, description: str) -> bytes:
     """A whole HTTP/1.1 answer after the status line and default headers; the connection then closes."""
     body = orjson.dumps({"error": code, "error_description": description})
     return (
@@ -46,12 +50,12 @@ def _answer(status: int, code: str, description: str) -> bytes:
     )
 
 
-MALFORMED = (400, _answer(400, "INVALID_REQUEST", "Malformed HTTP request"))
-URL_TOO_LONG = (414, _answer(414, "INVALID_REQUEST", "Request-URI Too Large"))
-HEAD_TOO_LARGE = (400, _answer(400, "INVALID_REQUEST", "Request Header Or Cookie Too Large"))
+MALFORMED = (400, _answer("INVALID_REQUEST", "Malformed HTTP request"))
+URL_TOO_LONG = (414, _answer("INVALID_REQUEST", "Request-URI Too Large"))
+HEAD_TOO_LARGE = (400, _answer("INVALID_REQUEST", "Request Header Or Cookie Too Large"))
 TOO_MANY_CONNECTIONS = (
     503,
-    _answer(503, "QUERY_LIMIT_EXCEEDED", "Too many requests: too many open connections, try again"),
+    _answer("QUERY_LIMIT_EXCEEDED", "Too many requests: too many open connections, try again"),
 )
 
 
@@ -69,23 +73,23 @@ class ConnectionLimits:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
 
 
+def _room(limit: int) -> int | None:
+    return None if limit == resource.RLIM_INFINITY else max(1, limit - RESERVED_DESCRIPTORS)
+
+
 def descriptor_room() -> int | None:
     """How many client connections the soft descriptor limit leaves room for (None: no limit)."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return None
-    return max(1, soft - RESERVED_DESCRIPTORS)
+    return None if resource is None else _room(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def hard_room() -> int | None:
+    """How many client connections the hard descriptor limit leaves room for (None: no limit)."""
+    return None if resource is None else _room(resource.getrlimit(resource.RLIMIT_NOFILE)[1])
 
 
 def default_max_connections() -> int:
     room = descriptor_room()
     return DEFAULT_MAX_CONNECTIONS if room is None else min(DEFAULT_MAX_CONNECTIONS, room)
-
-
-def hard_room() -> int | None:
-    """How many client connections the hard descriptor limit leaves room for (None: no limit)."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return None if hard == resource.RLIM_INFINITY else max(1, hard - RESERVED_DESCRIPTORS)
 
 
 def make_room_for(max_connections: int) -> bool:
@@ -97,7 +101,7 @@ def make_room_for(max_connections: int) -> bool:
     most = hard_room()
     if most is not None and max_connections > most:
         return False
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (max_connections + RESERVED_DESCRIPTORS, hard))
     return True
 
