@@ -111,19 +111,14 @@ async def app(
 def _config(host: str, port: int, served: Any = None) -> Any:
     import uvicorn
 
-    from b24local.cli import SERVER_LOOP
+    from b24local.server import ConnectionLimits, uvicorn_settings
 
     # The same settings as b24local.cli.serve.
     return uvicorn.Config(
         app if served is None else served,
         host=host,
         port=port,
-        loop=SERVER_LOOP,
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
+        **uvicorn_settings(ConnectionLimits()),
         backlog=2048,
     )
 

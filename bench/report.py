@@ -36,7 +36,7 @@ def _command_version(argv: list[str]) -> str:
 
 
 def machine_facts(postgres_bindir: Path | None) -> dict[str, Any]:
-    from b24local.cli import SERVER_LOOP
+    from b24local.server import SERVER_LOOP
 
     cpu_model = "unknown"
     with contextlib.suppress(OSError):

@@ -35,6 +35,9 @@ Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("b24local")
 
+#: What an ``OPTIONS`` request is told (HEAD runs a method as GET does, as behind a portal's nginx).
+ALLOW_HEADERS = [(b"allow", b"GET, HEAD, POST, OPTIONS")]
+
 
 class BodyTooLarge(Exception):
     pass
@@ -102,6 +105,10 @@ class App:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         timing = CallTiming(start=time.time())
+        if scope["method"] == "OPTIONS":  # a browser's preflight: never runs a method, never counts
+            await send({"type": "http.response.start", "status": 204, "headers": ALLOW_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
         if scope["path"].startswith("/oauth/"):
             await self.oauth.handle(scope, lambda: self._read_body(scope, receive), send)
             return
@@ -116,15 +123,17 @@ class App:
                 except BodyTooLarge:
                     raise entity_too_large() from None
                 status, body = 200, self._handle(scope, address, raw, timing)
+            content_type, payload = render(body, fmt)
         except ApiError as error:
             status, body = error.status, error.body()
+            content_type, payload = render(body, fmt)
         except Exception:
             request_id = uuid.uuid4().hex[:12]
             method = address.method if address else "-"
             log.exception("request %s: internal error in %s", request_id, method)
             fault = internal_error()
-            status, body = fault.status, fault.body()
-        content_type, payload = render(body, fmt)
+            status = fault.status
+            content_type, payload = render(fault.body(), fmt)
         await send(
             {
                 "type": "http.response.start",

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from b24local import __version__, clock
 from b24local.auth import oauth
@@ -33,8 +33,10 @@ from b24local.storage.open import open_storage
 from b24local.storage.sqlite import StorageError
 from b24local.tls import TlsFiles, local_certificate
 
+if TYPE_CHECKING:
+    from b24local.server import ConnectionLimits
+
 DEFAULT_SCOPES = ("crm",)
-SERVER_LOOP = "asyncio"
 #: The signals that stop a server: the parent forwards them to its workers.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -63,6 +65,19 @@ def _seconds(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
     return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
+def _connection_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a number of connections from 1, not {text!r}")
+    return int(text)
 
 
 def _workers(text: str) -> int:
@@ -203,6 +218,20 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
     )
 
     serve.add_argument(
+        "--header-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="a request's head must arrive whole within this, from connect or from the previous answer "
+        "(default: 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_connection_count,
+        metavar="N",
+        help="open connections per process; more are answered 503 and closed "
+        "(default: 1024, or fewer if the descriptor limit is lower)",
+    )
+    serve.add_argument(
         "--workers",
         type=_workers,
         default=1,
@@ -326,6 +355,7 @@ def _serve(args: argparse.Namespace) -> int:
     tls = _tls_files(args, url)
     config = Config(host=args.host, port=args.port, database_url=url, tls=tls is not None)
     limits = _limits(args)
+    connections = _connection_limits(args)
     sock = _bind(config.host, config.port)
     workers = args.workers
     if workers > 1 and not hasattr(os, "fork"):
@@ -356,41 +386,54 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     if workers > 1:
-        return _supervise(workers, lambda: _worker(args, config, limits, tls, sock))
-    _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock)
+        return _supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
+    _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
     return 0
 
 
-def _run_uvicorn(app: Any, tls: TlsFiles | None, sock: socket.socket) -> None:
-    import uvicorn
+def _connection_limits(args: argparse.Namespace) -> ConnectionLimits:
+    from b24local import server
 
-    server_config = uvicorn.Config(
+    most = args.max_connections
+    if most is None:
+        most = server.default_max_connections()
+    elif not server.make_room_for(most):
+        raise CliError(
+            f"--max-connections {most}: the descriptor limit (ulimit -n) allows at most "
+            f"{server.hard_room()} per process"
+        )
+    head_timeout = server.DEFAULT_HEAD_TIMEOUT if args.header_timeout is None else args.header_timeout
+    return server.ConnectionLimits(head_timeout=head_timeout, max_connections=most)
+
+
+def _run_uvicorn(app: Any, tls: TlsFiles | None, sock: socket.socket, limits: ConnectionLimits) -> None:
+    from b24local import server
+
+    server.run(
         app,
-        # The standard loop: as fast as uvloop on b24local's calls and a p99 6x lower under saturation
-        # (docs/performance.md, "Tail latency").
-        loop=SERVER_LOOP,
-        http="httptools",
-        lifespan="on",
-        access_log=False,  # request paths carry webhook codes: never logged
-        log_level="warning",
-        server_header=False,
+        sock,
+        limits,
         # Idle keep-alive connections (a TLS close waits for the peer) must not hold up a stop.
         timeout_graceful_shutdown=3,
         ssl_certfile=str(tls.cert) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,
     )
-    server = uvicorn.Server(server_config)
-    server.run(sockets=[sock])
 
 
 def _worker(
-    args: argparse.Namespace, config: Config, limits: Limits, tls: TlsFiles | None, sock: socket.socket
+    args: argparse.Namespace,
+    config: Config,
+    limits: Limits,
+    tls: TlsFiles | None,
+    sock: socket.socket,
+    *,
+    connections: ConnectionLimits,
 ) -> None:
     """One worker process: its own storage (and WAL checkpointer) and its own uvicorn on the socket."""
     from b24local.app import App
 
     storage = open_storage(config.database_url, serving=True)
-    _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock)
+    _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
 
 
 #: A worker that dies within this many seconds of its start counts as failing to start; after

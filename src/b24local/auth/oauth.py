@@ -49,6 +49,8 @@ ReadBody = Callable[[], Awaitable[bytes]]
 APP_STATUS = "L"
 TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 SECRET_ALPHABET = string.ascii_letters + string.digits
+JSON_TYPE = b"application/json; charset=utf-8"
+NOT_FOUND = b'{"error":"NOT_FOUND","error_description":"Not found: use /oauth/authorize/ or /oauth/token/"}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,18 +175,18 @@ class OAuthServer:
             request_id = uuid.uuid4().hex[:12]
             log.exception("request %s: internal error in %s", request_id, scope["path"])
             body = b'{"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal server error"}'
-            await _respond(send, 500, b"application/json; charset=utf-8", body)
+            await _respond(send, 500, JSON_TYPE, body)
 
     async def _route(self, scope: MutableMapping[str, Any], read_body: ReadBody, send: Send) -> None:
         path = scope["path"].rstrip("/")
         if path == "/oauth/token":
             status, body = await self._token_http(scope, read_body)
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            await _respond(send, status, b"application/json; charset=utf-8", payload)
+            await _respond(send, status, JSON_TYPE, payload)
         elif path == "/oauth/authorize":
             await self._authorize_http(scope, read_body, send)
         else:
-            await _respond(send, 404, b"text/plain; charset=utf-8", b"Not found")
+            await _respond(send, 404, JSON_TYPE, NOT_FOUND)
 
     # /oauth/token/ --------------------------------------------------------------------------------
     async def _token_http(
