@@ -12,4 +12,6 @@ profiling   optional py-spy sampling of a loaded server
 runner      the options, the sections to run, the report files and the exit status
 run         the entry point: python bench/run.py (make bench)
 hello_app   the raw ASGI reference app (run as its own process)
+budget      the CPU budget per request: python bench/budget.py (make bench-budget)
+budget_shapes  the worst request shapes it sends
 """

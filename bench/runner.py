@@ -15,7 +15,7 @@ from typing import Any
 from bench.common import NGINX, PY_SPY, RESULTS, ROOT, WRK, CheckFailed
 from bench.profiling import print_profiles
 from bench.report import machine_facts, print_section, update_doc
-from bench.sections import CONFIGS, Options, Plan, Section
+from bench.sections import CONFIGS, DEFAULT_CONFIGS, Options, Plan, Section
 from bench.servers import Postgres
 from bench.wrk import SCENARIOS, has_errors
 
@@ -48,8 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--configs",
         type=lambda t: _names(t, list(CONFIGS), "configs"),
-        default=list(CONFIGS),
-        help=f"comma-separated, from {','.join(CONFIGS)} (default all)",
+        default=list(DEFAULT_CONFIGS),
+        help=f"comma-separated, from {','.join(CONFIGS)} (default {','.join(DEFAULT_CONFIGS)}; "
+        "sqlite1n/sqlite2n: sqlite1/sqlite2 with --sqlite-synchronous normal)",
     )
     parser.add_argument(
         "--scenarios",
@@ -153,7 +154,7 @@ def is_full_run(args: argparse.Namespace) -> bool:
         and not args.no_big
         and not args.no_references
         and not args.no_curves
-        and args.configs == list(CONFIGS)
+        and args.configs == DEFAULT_CONFIGS
         and args.scenarios == list(SCENARIOS)
     )
 

@@ -85,9 +85,11 @@ class Server:
         return ""
 
 
-def b24local_server(name: str, database_url: str, workers: int, logs: Path) -> Server:
+def b24local_server(
+    name: str, database_url: str, workers: int, logs: Path, extra: tuple[str, ...] = ()
+) -> Server:
     port = free_port()
-    argv = [str(B24LOCAL), "serve", "--port", str(port), "--database", database_url]
+    argv = [str(B24LOCAL), "serve", "--port", str(port), "--database", database_url, *extra]
     if workers > 1:
         argv += ["--workers", str(workers)]
     return Server(

@@ -54,6 +54,7 @@ def test_concurrent_binding_writes_serialise(
         for c in calls:
             key = (c.method, c.body["result"])
             results[key] = results.get(key, 0) + 1
+        print(f"{CALLS} calls from {THREADS} threads, answers by (method, result): {results}")  # pytest -rP
         # Each method both succeeded and, for add/delete, found nothing to do: the mix is real.
         assert results.get(("crm.lead.contact.items.set", True), 0) > 100, results
         assert results.get(("crm.lead.contact.add", True), 0) > 0, results

@@ -95,6 +95,8 @@ def test_sigkill_loses_no_answered_write(
         before = states
     for client in clients:
         client.close()
+    # The figures docs/reliability.md quotes (pytest -rP shows them).
+    print(f"{ROUNDS} kills: {answered_total} answered calls ({added_total} lead adds), {cut_total} cut")
     # The load was real and the kills did cut calls in flight.
     assert added_total > 0 and answered_total > 20 * ROUNDS and cut_total > 0, (answered_total, cut_total)
 

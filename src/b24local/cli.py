@@ -30,6 +30,8 @@ from b24local.crm.entities import ENTITIES
 from b24local.crm.permissions import ACTIONS, Level
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
+from b24local.storage.sqlite import DEFAULT_SYNCHRONOUS as DEFAULT_SQLITE_SYNCHRONOUS
+from b24local.storage.sqlite import SYNCHRONOUS as SQLITE_SYNCHRONOUS
 from b24local.storage.sqlite import StorageError
 from b24local.tls import TlsFiles, local_certificate
 
@@ -238,6 +240,13 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="N",
         help="server processes sharing the port and the database (default: 1)",
     )
+    serve.add_argument(
+        "--sqlite-synchronous",
+        choices=SQLITE_SYNCHRONOUS,
+        default=DEFAULT_SQLITE_SYNCHRONOUS,
+        help="SQLite only: full (default) keeps every answered write through a power loss, at an fsync "
+        "per write; normal skips it and may lose the last writes then (docs/reliability.md)",
+    )
 
 
 def build_parser() -> Parser:
@@ -361,7 +370,7 @@ def _serve(args: argparse.Namespace) -> int:
     if workers > 1 and not hasattr(os, "fork"):
         raise CliError("--workers above 1 needs a system with fork()")
     # With workers, each opens its own storage after the fork: a connection never crosses one.
-    storage = open_storage(config.database_url, serving=workers == 1)
+    storage = serving_storage(args, config.database_url, serving=workers == 1)
     try:
         code = _bootstrap(storage)
     finally:
@@ -389,6 +398,11 @@ def _serve(args: argparse.Namespace) -> int:
         return _supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
     _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
     return 0
+
+
+def serving_storage(args: argparse.Namespace, url: str, *, serving: bool = True) -> Storage:
+    """The storage a server process opens, with the settings of its ``serve`` command line."""
+    return open_storage(url, serving=serving, sqlite_synchronous=args.sqlite_synchronous)
 
 
 def _connection_limits(args: argparse.Namespace) -> ConnectionLimits:
@@ -432,7 +446,7 @@ def _worker(
     """One worker process: its own storage (and WAL checkpointer) and its own uvicorn on the socket."""
     from b24local.app import App
 
-    storage = open_storage(config.database_url, serving=True)
+    storage = serving_storage(args, config.database_url)
     _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from b24local.cli import CliError, build_parser, serving_storage
 from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
 from b24local.crm.query import AllOf
 from b24local.storage.base import Binding
@@ -36,14 +37,37 @@ def test_pragmas_and_schema_version(store: SqliteStorage) -> None:
     conn = store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
-    assert conn.execute("PRAGMA synchronous").fetchone() == (
-        1,
-    )  # NORMAL: durable across process crashes in WAL
+    # FULL: an fsync of the WAL per commit, durable across a power loss (docs/reliability.md)
+    assert conn.execute("PRAGMA synchronous").fetchone() == (2,)
     # Every migration script in the package ran once, in order (0001 initial, 0002 roles, ...).
     assert conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall() == [
         (v,) for v in MIGRATIONS
     ]
     assert MIGRATIONS[:2] == [1, 2]
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], 2), (["--sqlite-synchronous", "normal"], 1)])
+def test_a_server_process_commits_with_the_chosen_synchronous(
+    tmp_path: Path, flags: list[str], expected: int
+) -> None:
+    """The connection a ``serve`` process answers on (one process or each worker): FULL (2) unless
+    ``--sqlite-synchronous normal`` (1)."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    args = build_parser().parse_args(["serve", "--database", url, *flags])
+    storage = serving_storage(args, url)
+    try:
+        assert isinstance(storage, SqliteStorage)
+        assert storage.conn.execute("PRAGMA synchronous").fetchone() == (expected,)
+        assert storage.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        storage.close()
+
+
+def test_an_unknown_synchronous_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="unknown SQLite synchronous setting 'off'"):
+        SqliteStorage(f"sqlite:///{tmp_path / 'x.db'}", synchronous="off")
+    with pytest.raises(CliError, match="invalid choice: 'off'"):
+        build_parser().parse_args(["serve", "--sqlite-synchronous", "off"])
 
 
 def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:

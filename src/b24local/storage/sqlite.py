@@ -32,6 +32,13 @@ class StorageError(Exception):
     """The database cannot be opened or migrated; the message is fit for a one-line CLI error."""
 
 
+#: ``PRAGMA synchronous`` choices (docs/reliability.md, "Power loss"). In WAL mode both survive a
+#: crash of the process; only ``full`` (an fsync of the WAL per commit) keeps every answered write
+#: through a crash of the machine, which is why it is the default.
+SYNCHRONOUS = ("full", "normal")
+DEFAULT_SYNCHRONOUS = "full"
+
+
 def path_from_url(url: str) -> str:
     """``sqlite:///b24local.db`` → ``b24local.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
     if not url.startswith("sqlite://"):
@@ -250,8 +257,11 @@ class SqliteStorage:
         serving: bool = False,
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         wal_restart_frames: int = WAL_RESTART_FRAMES,
+        synchronous: str = DEFAULT_SYNCHRONOUS,
     ) -> None:
         self.path = path_from_url(url)
+        if synchronous not in SYNCHRONOUS:
+            raise StorageError(f"unknown SQLite synchronous setting {synchronous!r} (full or normal)")
         #: The bound on waiting for the database lock in one transaction (seconds).
         self.lock_wait = busy_timeout_ms / 1000
         #: The migrations this open applied (``db upgrade`` reports them).
@@ -264,7 +274,7 @@ class SqliteStorage:
                 self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
             )
             self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages (the default is 2 MiB)
