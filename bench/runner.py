@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=lambda t: _names(t, list(CONFIGS), "configs"),
         default=list(DEFAULT_CONFIGS),
         help=f"comma-separated, from {','.join(CONFIGS)} (default {','.join(DEFAULT_CONFIGS)}; "
-        "sqlite1n/sqlite2n: sqlite1/sqlite2 with --sqlite-synchronous normal)",
+        "sqlite1f/sqlite2f: sqlite1/sqlite2 with --sqlite-synchronous full)",
     )
     parser.add_argument(
         "--scenarios",

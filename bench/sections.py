@@ -40,8 +40,8 @@ CONFIGS: dict[str, tuple[str, int, tuple[str, ...]]] = {
     "sqlite2": ("sqlite", 2, ()),
     "pg2": ("postgres", 2, ()),
     # Only when named in --configs: the price of the default fsync per SQLite commit.
-    "sqlite1n": ("sqlite", 1, ("--sqlite-synchronous", "normal")),
-    "sqlite2n": ("sqlite", 2, ("--sqlite-synchronous", "normal")),
+    "sqlite1f": ("sqlite", 1, ("--sqlite-synchronous", "full")),
+    "sqlite2f": ("sqlite", 2, ("--sqlite-synchronous", "full")),
 }
 #: What a run measures unless --configs says otherwise (and what a full run is).
 DEFAULT_CONFIGS = ["sqlite1", "sqlite2", "pg2"]

@@ -244,8 +244,8 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         "--sqlite-synchronous",
         choices=SQLITE_SYNCHRONOUS,
         default=DEFAULT_SQLITE_SYNCHRONOUS,
-        help="SQLite only: full (default) keeps every answered write through a power loss, at an fsync "
-        "per write; normal skips it and may lose the last writes then (docs/reliability.md)",
+        help="SQLite only: normal (default) loses no answered write when the server crashes, but a power "
+        "loss may undo the last ones; full keeps them too, at an fsync per write (docs/reliability.md)",
     )
 
 
