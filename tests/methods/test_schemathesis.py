@@ -50,9 +50,20 @@ def php_form(ctx: schemathesis.SerializationContext, value: Any) -> dict[str, An
     return {"data": urlencode(pairs), "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
 
 
+def add_records(server: LiveServer) -> None:
+    """Leads 1-5 and contacts 1-5, bound in pairs: small generated ids then find records to answer."""
+    for n in range(1, 6):
+        fields = {"TITLE": f"Lead {n}", "BIRTHDATE": "1990-05-03", "OPPORTUNITY": n * 1.5}
+        fields["PHONE"] = [{"VALUE": f"+49{n}", "VALUE_TYPE": "WORK"}]
+        assert server.call("crm.lead.add", {"fields": fields}).result == n
+        assert server.call("crm.contact.add", {"fields": {"NAME": f"Contact {n}"}}).result == n
+        assert server.call("crm.lead.contact.add", {"id": n, "fields": {"CONTACT_ID": n}}).result is True
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = start_server(Path(tmp_path_factory.mktemp("schemathesis")) / "b24local.db")
+    add_records(server)
     yield server
     server.stop()
 

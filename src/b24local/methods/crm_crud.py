@@ -20,7 +20,7 @@ def register_family(entity: EntityType) -> Records:
     records = Records(entity)
     prefix = f"crm.{entity.name}"
     noun = entity.title.lower()
-    id_param = Param("id", "integer", True, f"{entity.title} ID")
+    id_param = Param("id", "integer", True, f"{entity.title} ID", schemas.RECORD_ID)
     fields_param = Param(
         "fields", "object", True, f"Field values, see {prefix}.fields", schemas.entity_input(entity)
     )

@@ -21,7 +21,7 @@ KIND: BindingKind = LEAD_CONTACT
 ENGINE = BindingEngine(KIND)
 BOUND_TITLE = "Contact"
 
-ID_PARAM = Param("id", "integer", True, "Lead ID")
+ID_PARAM = Param("id", "integer", True, "Lead ID", schemas.RECORD_ID)
 
 _BOUND_ID: dict[str, Any] = {"type": "integer", "minimum": 1}
 BINDING_INPUT = schemas.named(

@@ -42,6 +42,8 @@ def php_map(item: Schema) -> Schema:
 
 
 YES_NO: Schema = {"type": "string", "enum": ["Y", "N"]}
+#: A record's ID as a parameter (0 or less: "not defined or invalid").
+RECORD_ID: Schema = {"type": "integer", "minimum": 1, "examples": [1]}
 SCALAR: Schema = {"type": ["string", "number", "boolean", "null"]}
 
 ERROR = named(
