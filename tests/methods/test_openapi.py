@@ -61,7 +61,7 @@ def test_document_is_valid_openapi_3_1() -> None:
 def test_every_method_has_a_webhook_and_an_oauth_path() -> None:
     doc = document()
     names = sorted(load_all())
-    assert len(names) == 27
+    assert {"batch", "crm.lead.list", "crm.lead.contact.items.set"} <= set(names)
     assert sorted(doc["paths"]) == sorted(
         [f"/rest/{{user_id}}/{{webhook_code}}/{n}" for n in names] + [f"/rest/{n}" for n in names]
     )
