@@ -1,9 +1,9 @@
 """Schemathesis against a live server, from the document it serves: no request makes a 500, and every
 answer has the status and body its operation documents.
 
-Bounded: a fixed number of examples per operation, a fixed seed, no shrinking, the webhook form of every
-method (the OAuth form differs only in how the caller is named). SQLite: the document is the same on
-every backend.
+Bounded: a fixed number of examples per operation, a fixed seed, no shrinking; every method in its
+webhook form, and in its OAuth form with fewer examples (it differs only in how the caller is named).
+SQLite: the document is the same on every backend.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import hypothesis
 import pytest
@@ -21,10 +21,12 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from b24local.auth import oauth
 from b24local.methods.registry import load_all
 from tests.conftest import LiveServer, start_server
 
-EXAMPLES_PER_OPERATION = 8
+WEBHOOK_EXAMPLES = 8  # per operation
+OAUTH_EXAMPLES = 3
 SEED = 20261205
 
 
@@ -63,32 +65,46 @@ def add_records(server: LiveServer) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = start_server(Path(tmp_path_factory.mktemp("schemathesis")) / "b24local.db")
+    folder = Path(tmp_path_factory.mktemp("schemathesis"))
+    server = start_server(folder / "b24local.db", "--auto-approve-user", "1")
     add_records(server)
     yield server
     server.stop()
 
 
-def load(live: LiveServer) -> Any:
+def access_token(server: LiveServer) -> str:
+    """An OAuth access token of user 1 for a new application with scope crm."""
+    store = server.storage()
+    try:
+        with store.write() as tx:
+            client_id, secret = oauth.create_app(tx, "Schemathesis", ("crm",), "https://app.example.test/")
+    finally:
+        store.close()
+    approved = server.raw("GET", "/oauth/authorize/", params={"client_id": client_id, "state": "s"})
+    code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
+    grant = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "client_secret": secret,
+        "code": code,
+    }
+    return str(server.raw("GET", "/oauth/token/", params=grant).json()["access_token"])
+
+
+def operations(live: LiveServer, path_regex: str, examples: int) -> list[schemathesis.APIOperation]:
     config = schemathesis.Config.from_dict(
-        {
-            "generation": {
-                "max-examples": EXAMPLES_PER_OPERATION,
-                "no-shrink": True,
-                "database": "none",
-            },
-        }
+        {"generation": {"max-examples": examples, "no-shrink": True, "database": "none"}}
     )
     schema = schemathesis.openapi.from_url(f"{live.base_url}/_b24local/openapi.json", config=config)
-    return schema.include(path_regex=r"^/rest/\{user_id\}/")
+    found = [result.ok() for result in schema.include(path_regex=path_regex).get_all_operations()]
+    assert len(found) == 2 * len(load_all())  # GET and POST of each method
+    return found
 
 
-def failures_of(operation: schemathesis.APIOperation, live: LiveServer, webhook: dict[str, Any]) -> str:
-    """What Schemathesis found wrong with one operation ("" when nothing), positive and negative cases."""
-    strategy = st.one_of(
-        operation.as_strategy(mode, path_parameters=webhook) for mode in schemathesis.GenerationMode
-    )
-
+def failures_of(operation: schemathesis.APIOperation, live: LiveServer, fixed: dict[str, Any]) -> str:
+    """What Schemathesis found wrong with one operation ("" when nothing), positive and negative cases;
+    ``fixed``: the path parameters or query parameters that name the caller."""
+    strategy = st.one_of(operation.as_strategy(mode, **fixed) for mode in schemathesis.GenerationMode)
     configured = operation.schema.config.get_hypothesis_settings(operation=operation, phase="fuzzing")
 
     # No health checks: on a busy machine "too slow" would fail a run that found nothing wrong.
@@ -109,10 +125,16 @@ def failures_of(operation: schemathesis.APIOperation, live: LiveServer, webhook:
 
 # The pytest integration (schemathesis.pytest.from_fixture) fails on pytest 9.2 ("'Function' object has
 # no attribute '_nodeid'"), so the operations are run here one by one.
-def test_no_server_errors_and_answers_as_documented(live: LiveServer) -> None:
+def test_webhook_form(live: LiveServer) -> None:
     user_id, code = live.webhook_path.strip("/").split("/")[1:3]
-    webhook = {"user_id": int(user_id), "webhook_code": code}
-    operations = [result.ok() for result in load(live).get_all_operations()]
-    assert len(operations) == 2 * len(load_all())  # GET and POST of each method's webhook form
-    failures = [found for op in operations if (found := failures_of(op, live, webhook))]
-    assert not failures, "\n\n".join(failures)
+    fixed = {"path_parameters": {"user_id": int(user_id), "webhook_code": code}}
+    found = [
+        failures_of(op, live, fixed) for op in operations(live, r"^/rest/\{user_id\}/", WEBHOOK_EXAMPLES)
+    ]
+    assert not any(found), "\n\n".join(f for f in found if f)
+
+
+def test_oauth_form(live: LiveServer) -> None:
+    fixed = {"query": {"auth": access_token(live)}}
+    found = [failures_of(op, live, fixed) for op in operations(live, r"^/rest/[^{]+$", OAUTH_EXAMPLES)]
+    assert not any(found), "\n\n".join(f for f in found if f)
