@@ -154,6 +154,25 @@ def test_lead_fields_input_is_typed_from_the_field_definitions() -> None:
     assert [p["name"] for p in items_set["parameters"]] == ["id"]  # items: a list of objects, body only
 
 
+def test_a_new_contact_needs_a_name_or_a_last_name() -> None:
+    doc = document()
+    body = doc["paths"]["/rest/crm.contact.add"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["properties"]["fields"]["$ref"] == "#/components/schemas/NewContactFields"
+    assert doc["components"]["schemas"]["NewContactFields"] == {
+        "allOf": [{"$ref": "#/components/schemas/ContactFields"}],
+        "anyOf": [
+            {"required": ["NAME"], "properties": {"NAME": {"type": "string", "pattern": "\\S"}}},
+            {"required": ["LAST_NAME"], "properties": {"LAST_NAME": {"type": "string", "pattern": "\\S"}}},
+        ],
+    }
+    update = doc["paths"]["/rest/crm.contact.update"]["post"]["requestBody"]["content"]["application/json"]
+    assert update["schema"]["properties"]["fields"]["$ref"] == "#/components/schemas/ContactFields"
+    get = doc["paths"]["/rest/crm.contact.add"]["get"]
+    query_fields = next(p for p in get["parameters"] if p["name"] == "fields")
+    assert (query_fields["style"], query_fields["schema"]["type"]) == ("deepObject", "object")
+    assert len(query_fields["schema"]["anyOf"]) == 2
+
+
 def conforms(doc: dict[str, Any], path: str, body: Any) -> None:
     jsonschema_rs.validator_for(success_schema(doc, path)).validate(body)
 

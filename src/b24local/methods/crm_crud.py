@@ -21,8 +21,14 @@ def register_family(entity: EntityType) -> Records:
     prefix = f"crm.{entity.name}"
     noun = entity.title.lower()
     id_param = Param("id", "integer", True, f"{entity.title} ID", schemas.RECORD_ID)
-    fields_param = Param(
-        "fields", "object", True, f"Field values, see {prefix}.fields", schemas.entity_input(entity)
+    fields_schema = schemas.entity_input(entity)
+    fields_param = Param("fields", "object", True, f"Field values, see {prefix}.fields", fields_schema)
+    new_fields_param = Param(
+        "fields",
+        "object",
+        True,
+        f"Field values, see {prefix}.fields",
+        schemas.entity_new_input(entity, fields_schema),
     )
     options_param = Param("params", "object", False, "Additional options (accepted, not used yet)")
     record = schemas.entity_record(entity)
@@ -37,7 +43,7 @@ def register_family(entity: EntityType) -> Records:
         f"{prefix}.add",
         scope="crm",
         write=True,
-        params=(fields_param, options_param),
+        params=(new_fields_param, options_param),
         summary=f"Create a {noun}; returns its ID.",
         result=schemas.NEW_ID,
     )

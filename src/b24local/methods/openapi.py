@@ -70,8 +70,14 @@ def _param_schema(param: Param) -> Schema:
 
 
 def _resolved(schema: Schema) -> Schema:
+    """``schema`` without a reference at its top, and its one ``allOf`` part merged in."""
     ref = schema.get("$ref")
-    return schemas.COMPONENTS[ref.rsplit("/", 1)[1]] if isinstance(ref, str) else schema
+    if isinstance(ref, str):
+        return _resolved(schemas.COMPONENTS[ref.rsplit("/", 1)[1]])
+    if "allOf" in schema:
+        (base,) = schema["allOf"]
+        return {**_resolved(base), **{k: v for k, v in schema.items() if k != "allOf"}}
+    return schema
 
 
 def _is_scalar(schema: Schema) -> bool:

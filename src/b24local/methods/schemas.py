@@ -11,7 +11,7 @@ from typing import Any
 
 from b24local.crm.entities import EntityType
 from b24local.crm.fields import Field
-from b24local.crm.records import FILTER_PREFIXES, REFERENCE_TYPES
+from b24local.crm.records import FILTER_PREFIXES, ONE_OF_REQUIRED, REFERENCE_TYPES
 from b24local.methods.registry import Result, Schema
 
 #: Named schemas, by name, for ``#/components/schemas/``.
@@ -186,6 +186,16 @@ def entity_input(entity: EntityType) -> Schema:
     """``fields`` of crm.<entity>.add/update: writable fields; unknown and read-only ones are ignored."""
     properties = {f.name: _input(f) for f in entity.fields if not f.is_read_only}
     return named(f"{entity.title}Fields", {"type": "object", "properties": properties})
+
+
+def entity_new_input(entity: EntityType, fields: Schema) -> Schema:
+    """``fields`` of crm.<entity>.add: ``fields`` plus the entity's "one of these non-empty" rule (C2)."""
+    names = ONE_OF_REQUIRED.get(entity.name)
+    if not names:
+        return fields
+    non_empty: Schema = {"type": "string", "pattern": "\\S"}
+    one_of = [{"required": [name], "properties": {name: non_empty}} for name in names]
+    return named(f"New{entity.title}Fields", {"allOf": [fields], "anyOf": one_of})
 
 
 def entity_filter(entity: EntityType) -> Schema:
