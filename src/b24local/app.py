@@ -12,10 +12,13 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import orjson
+
 from b24local.auth import oauth, webhooks
 from b24local.auth.context import AuthContext
 from b24local.auth.limits import Limits
 from b24local.config import Config
+from b24local.methods import openapi
 from b24local.methods.dispatch import Dispatcher
 from b24local.protocol.address import Address, parse_rest_path
 from b24local.protocol.budget import ParamBudget
@@ -37,6 +40,8 @@ log = logging.getLogger("b24local")
 
 #: What an ``OPTIONS`` request is told (HEAD runs a method as GET does, as behind a portal's nginx).
 ALLOW_HEADERS = [(b"allow", b"GET, HEAD, POST, OPTIONS")]
+#: The OpenAPI description of /rest/; open to anyone, as it holds nothing secret (docs/deviations.md).
+OPENAPI_PATH = "/_b24local/openapi.json"
 
 
 class BodyTooLarge(Exception):
@@ -112,6 +117,9 @@ class App:
         if scope["path"].startswith("/oauth/"):
             await self.oauth.handle(scope, lambda: self._read_body(scope, receive), send)
             return
+        if scope["path"] == OPENAPI_PATH:
+            await _send_openapi(scope["method"], send)
+            return
         address = parse_rest_path(scope["path"])
         fmt = address.fmt if address else "json"
         try:
@@ -169,6 +177,19 @@ class App:
             return lambda tx: webhooks.authenticate(tx, user_id, code)
         token = params.get("auth")
         return lambda tx: oauth.authenticate(tx, token)
+
+
+async def _send_openapi(http_method: str, send: Send) -> None:
+    headers = [(b"content-type", JSON_TYPE)]
+    if http_method in ("GET", "HEAD"):
+        status, payload = 200, openapi.document_json()
+    else:
+        status = 405
+        payload = orjson.dumps({"error": "METHOD_NOT_ALLOWED", "error_description": "Use GET"})
+        headers.append((b"allow", b"GET, HEAD"))
+    headers.append((b"content-length", str(len(payload)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if http_method == "HEAD" else payload})
 
 
 __all__ = ["JSON_TYPE", "App"]

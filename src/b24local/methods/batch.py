@@ -13,7 +13,8 @@ import time
 from typing import Any
 
 from b24local.crm.values import flag
-from b24local.methods.registry import Calls, Param, calls_method
+from b24local.methods import schemas
+from b24local.methods.registry import Calls, Param, Result, calls_method
 from b24local.protocol.budget import ParamBudget
 from b24local.protocol.envelope import CURRENT_TIMING, CallTiming, ListPage
 from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
@@ -28,6 +29,20 @@ _REFERENCE = re.compile(
 _MAP_OF = {"error": "result_error", "total": "result_total", "next": "result_next", "time": "result_time"}
 
 log = logging.getLogger("b24local")
+
+#: The five maps of B4, each keyed like ``cmd``.
+BATCH_RESULT = Result(
+    schemas.strict_object(
+        {
+            "result": schemas.php_map({}),
+            "result_error": schemas.php_map(schemas.ERROR),
+            "result_total": schemas.php_map({"type": "integer"}),
+            "result_next": schemas.php_map({"type": "integer"}),
+            "result_time": schemas.php_map(schemas.TIME),
+        },
+        ("result", "result_error", "result_total", "result_next", "result_time"),
+    )
+)
 
 
 def _commands(value: Any) -> list[tuple[str, Any]]:
@@ -145,11 +160,16 @@ def _prepare(calls: Calls, command: Any) -> Prepared:
     scope="basic",
     params=(
         Param(
-            "cmd", "object", True, "Commands 'method?query' by key (object) or position (array); at most 50"
+            "cmd",
+            "object",
+            True,
+            "Commands 'method?query' by key (object) or position (array); at most 50",
+            {"type": "object", "additionalProperties": {"type": "string"}},
         ),
         Param("halt", "boolean", False, "Stop at the first failing command (true/false, 1/0, Y/N)"),
     ),
     summary="Run up to 50 calls in one request.",
+    result=BATCH_RESULT,
 )
 def batch(calls: Calls) -> dict[str, Any]:
     params = calls.params

@@ -12,7 +12,8 @@ from b24local.crm.bindings import BindingEngine, Wanted
 from b24local.crm.entities import LEAD_CONTACT, BindingKind
 from b24local.crm.permissions import Action
 from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_int
-from b24local.methods.registry import Call, Param, method
+from b24local.methods import schemas
+from b24local.methods.registry import Call, Param, Result, method
 from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import Row
 
@@ -20,7 +21,33 @@ KIND: BindingKind = LEAD_CONTACT
 ENGINE = BindingEngine(KIND)
 BOUND_TITLE = "Contact"
 
-ID_PARAM = Param("id", "integer", True, "Lead ID")
+ID_PARAM = Param("id", "integer", True, "Lead ID", schemas.RECORD_ID)
+
+_BOUND_ID: dict[str, Any] = {"type": "integer", "minimum": 1}
+BINDING_INPUT = schemas.named(
+    "LeadContactInput",
+    {
+        "type": "object",
+        "required": [KIND.bound_field],
+        "properties": {
+            KIND.bound_field: _BOUND_ID,
+            "SORT": {"type": "integer"},
+            "IS_PRIMARY": schemas.YES_NO,
+        },
+    },
+)
+BINDING = schemas.named(
+    "LeadContactBinding",
+    schemas.strict_object(
+        {
+            KIND.bound_field: _BOUND_ID,
+            "SORT": {"type": "integer"},
+            "ROLE_ID": {"type": "integer"},
+            "IS_PRIMARY": schemas.YES_NO,
+        },
+        (KIND.bound_field, "SORT", "ROLE_ID", "IS_PRIMARY"),
+    ),
+)
 
 FIELD_DESCRIPTIONS: dict[str, dict[str, Any]] = {
     "SORT": {"type": "integer", "title": "Sorting", "isRequired": False},
@@ -94,7 +121,12 @@ def _fields_bound_id(fields: dict[str, Any]) -> int:
     return bound_id
 
 
-@method("crm.lead.contact.fields", scope="crm", summary="Fields of a lead–contact binding.")
+@method(
+    "crm.lead.contact.fields",
+    scope="crm",
+    summary="Fields of a lead–contact binding.",
+    result=schemas.FIELD_DESCRIPTIONS,
+)
 def fields(call: Call) -> dict[str, Any]:
     _check_any_crm_access(call)
     return {name: _describe(spec) for name, spec in FIELD_DESCRIPTIONS.items()}
@@ -105,6 +137,7 @@ def fields(call: Call) -> dict[str, Any]:
     scope="crm",
     params=(ID_PARAM,),
     summary="Contacts bound to a lead.",
+    result=Result({"type": "array", "items": BINDING}),
     snapshot=False,  # the lead and its bindings are one statement
 )
 def items_get(call: Call) -> list[dict[str, Any]]:
@@ -137,8 +170,18 @@ def _wanted(items: list[Any]) -> list[Wanted]:
     "crm.lead.contact.items.set",
     scope="crm",
     write=True,
-    params=(ID_PARAM, Param("items", "object[]", True, "CONTACT_ID, SORT, IS_PRIMARY of each contact")),
+    params=(
+        ID_PARAM,
+        Param(
+            "items",
+            "object[]",
+            True,
+            "CONTACT_ID, SORT, IS_PRIMARY of each contact",
+            {"type": "array", "items": BINDING_INPUT},
+        ),
+    ),
     summary="Replace the contacts bound to a lead.",
+    result=schemas.BOOLEAN,
 )
 def items_set(call: Call) -> bool:
     _check_any_crm_access(call)
@@ -159,6 +202,7 @@ def items_set(call: Call) -> bool:
     write=True,
     params=(ID_PARAM,),
     summary="Unbind every contact from a lead.",
+    result=schemas.BOOLEAN,
 )
 def items_delete(call: Call) -> bool:
     _check_any_crm_access(call)
@@ -172,8 +216,9 @@ def items_delete(call: Call) -> bool:
     "crm.lead.contact.add",
     scope="crm",
     write=True,
-    params=(ID_PARAM, Param("fields", "object", True, "CONTACT_ID, SORT, IS_PRIMARY")),
+    params=(ID_PARAM, Param("fields", "object", True, "CONTACT_ID, SORT, IS_PRIMARY", BINDING_INPUT)),
     summary="Bind one contact to a lead.",
+    result=schemas.BOOLEAN,
 )
 def add(call: Call) -> bool:
     _check_any_crm_access(call)
@@ -190,8 +235,18 @@ def add(call: Call) -> bool:
     "crm.lead.contact.delete",
     scope="crm",
     write=True,
-    params=(ID_PARAM, Param("fields", "object", True, "CONTACT_ID")),
+    params=(
+        ID_PARAM,
+        Param(
+            "fields",
+            "object",
+            True,
+            "CONTACT_ID",
+            {"type": "object", "required": [KIND.bound_field], "properties": {KIND.bound_field: _BOUND_ID}},
+        ),
+    ),
     summary="Unbind one contact from a lead.",
+    result=schemas.BOOLEAN,
 )
 def delete(call: Call) -> bool:
     _check_any_crm_access(call)

@@ -6,7 +6,7 @@ Dispatch, the `methods`/`scope` system methods and the documentation are all gen
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,13 +15,27 @@ from b24local.crm.permissions import Permissions
 from b24local.protocol.budget import ParamBudget
 from b24local.storage.base import Transaction
 
+#: A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses it).
+Schema = Mapping[str, Any]
+
 
 @dataclass(frozen=True, slots=True)
 class Param:
     name: str
-    type: str
+    type: str  # integer, string, boolean, object, string[], object[] (methods/openapi.py maps them)
     required: bool = False
     description: str = ""
+    #: A precise JSON Schema where ``type`` says too little (a CRM entity's ``fields``).
+    schema: Schema | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a method answers: the JSON Schema of ``result``; ``page``: a list method, whose envelope
+    adds ``total`` and ``next``."""
+
+    schema: Schema = field(default_factory=dict, compare=False)
+    page: bool = False
 
 
 @dataclass(slots=True)
@@ -66,6 +80,7 @@ class Method:
     calls_handler: CallsHandler | None = None  # runs other calls, each in its own transaction
     #: False: a read whose data is one statement, run without a transaction (Storage.read(snapshot=False))
     snapshot: bool = True
+    result: Result = field(default_factory=Result)
 
 
 REGISTRY: dict[str, Method] = {}
@@ -80,6 +95,7 @@ def method(
     summary: str = "",
     batch: bool = True,
     snapshot: bool = True,
+    result: Result | None = None,
 ) -> Callable[[Handler], Handler]:
     if write and not snapshot:
         raise RuntimeError(f"{name}: a write always runs in one transaction")
@@ -89,7 +105,15 @@ def method(
         if key in REGISTRY:
             raise RuntimeError(f"method {name} registered twice")
         REGISTRY[key] = Method(
-            key, scope, handler, write, params, summary or (handler.__doc__ or ""), batch, snapshot=snapshot
+            key,
+            scope,
+            handler,
+            write,
+            params,
+            summary or (handler.__doc__ or ""),
+            batch,
+            snapshot=snapshot,
+            result=result or Result(),
         )
         return handler
 
@@ -97,7 +121,13 @@ def method(
 
 
 def calls_method(
-    name: str, *, scope: str, params: tuple[Param, ...] = (), summary: str = "", batch: bool = False
+    name: str,
+    *,
+    scope: str,
+    params: tuple[Param, ...] = (),
+    summary: str = "",
+    batch: bool = False,
+    result: Result | None = None,
 ) -> Callable[[CallsHandler], CallsHandler]:
     """Register a method that runs other methods (``batch``)."""
 
@@ -106,7 +136,15 @@ def calls_method(
         if key in REGISTRY:
             raise RuntimeError(f"method {name} registered twice")
         REGISTRY[key] = Method(
-            key, scope, None, False, params, summary or (handler.__doc__ or ""), batch, calls_handler=handler
+            key,
+            scope,
+            None,
+            False,
+            params,
+            summary or (handler.__doc__ or ""),
+            batch,
+            calls_handler=handler,
+            result=result or Result(),
         )
         return handler
 

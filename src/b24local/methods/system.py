@@ -8,13 +8,61 @@ import time
 from typing import Any
 
 from b24local.crm.values import flag
-from b24local.methods.registry import REGISTRY, Call, Param, method
+from b24local.methods import schemas
+from b24local.methods.registry import REGISTRY, Call, Param, Result, method
 from b24local.protocol.envelope import iso_local
 from b24local.protocol.errors import ApiError
 from b24local.storage.base import User
 
 #: Every scope a portal knows of that b24local implements methods for, plus ``basic``.
 IMPLEMENTED_SCOPES = ("basic", "crm", "user")
+
+_TEXT: dict[str, Any] = {"type": "string"}
+_ID_TEXT: dict[str, Any] = {"type": "string", "pattern": "^[0-9]+$"}
+#: Empty for an inactive user.
+PROFILE = schemas.strict_object(
+    {
+        "ID": _ID_TEXT,
+        "ADMIN": {"type": "boolean"},
+        "NAME": _TEXT,
+        "LAST_NAME": _TEXT,
+        "PERSONAL_GENDER": _TEXT,
+        "TIME_ZONE": _TEXT,
+    }
+)
+USER = schemas.strict_object(
+    {
+        "ID": _ID_TEXT,
+        "XML_ID": {"type": ["string", "null"]},
+        "ACTIVE": {"type": "boolean"},
+        "NAME": _TEXT,
+        "LAST_NAME": _TEXT,
+        "SECOND_NAME": _TEXT,
+        "EMAIL": _TEXT,
+        "PERSONAL_GENDER": _TEXT,
+        "IS_ONLINE": schemas.YES_NO,
+        "TIME_ZONE": _TEXT,
+        "UF_DEPARTMENT": {"type": "array", "items": {"type": "integer"}},
+        "USER_TYPE": _TEXT,
+    },
+    ("ID", "ACTIVE", "NAME", "LAST_NAME"),
+)
+APP = schemas.strict_object(
+    {
+        "ID": {"type": "integer"},
+        "CODE": _TEXT,
+        "VERSION": {"type": "integer"},
+        "STATUS": _TEXT,
+        "INSTALLED": {"type": "boolean"},
+        "PAYMENT_EXPIRED": schemas.YES_NO,
+        "DAYS": {"type": ["integer", "null"]},
+        "LANGUAGE_ID": _TEXT,
+        "LICENSE": _TEXT,
+        "LICENSE_TYPE": _TEXT,
+        "LICENSE_FAMILY": _TEXT,
+    },
+    ("ID", "CODE", "STATUS"),
+)
 
 
 def _user(call: Call) -> User:
@@ -33,6 +81,7 @@ def all_scopes() -> list[str]:
     scope="basic",
     params=(Param("full", "boolean", False, "true: every scope the server knows"),),
     summary="Scopes granted to the webhook or application.",
+    result=schemas.STRINGS,
 )
 def scope(call: Call) -> list[str]:
     if flag(call.params.get("full")):
@@ -48,6 +97,7 @@ def scope(call: Call) -> list[str]:
         Param("scope", "string", False, "Only the methods of this scope; empty: the basic ones"),
     ),
     summary="Methods available to the caller.",
+    result=schemas.STRINGS,
 )
 def methods(call: Call) -> list[str]:
     names = sorted(REGISTRY)
@@ -64,6 +114,12 @@ def methods(call: Call) -> list[str]:
     scope="basic",
     params=(Param("name", "string", True, "A method name"),),
     summary="Does a method exist, and may the caller call it?",
+    result=Result(
+        schemas.strict_object(
+            {"isExisting": {"type": "boolean"}, "isAvailable": {"type": "boolean"}},
+            ("isExisting", "isAvailable"),
+        )
+    ),
 )
 def method_get(call: Call) -> dict[str, bool]:
     name = call.params.get("name")
@@ -74,12 +130,12 @@ def method_get(call: Call) -> dict[str, bool]:
     }
 
 
-@method("server.time", scope="basic", summary="The server's current time.")
+@method("server.time", scope="basic", summary="The server's current time.", result=schemas.DATE_TIME)
 def server_time(call: Call) -> str:
     return iso_local(time.time())
 
 
-@method("profile", scope="basic", summary="The calling user's basic data.")
+@method("profile", scope="basic", summary="The calling user's basic data.", result=Result(PROFILE))
 def profile(call: Call) -> dict[str, Any]:
     user = _user(call)
     if not user.active:
@@ -94,7 +150,7 @@ def profile(call: Call) -> dict[str, Any]:
     }
 
 
-@method("user.current", scope="basic", summary="The calling user.")
+@method("user.current", scope="basic", summary="The calling user.", result=Result(USER))
 def user_current(call: Call) -> dict[str, Any]:
     user = _user(call)
     return {
@@ -113,12 +169,17 @@ def user_current(call: Call) -> dict[str, Any]:
     }
 
 
-@method("user.admin", scope="basic", summary="Whether the calling user is an administrator.")
+@method(
+    "user.admin",
+    scope="basic",
+    summary="Whether the calling user is an administrator.",
+    result=schemas.BOOLEAN,
+)
 def user_admin(call: Call) -> bool:
     return call.ctx.is_admin
 
 
-@method("app.info", scope="basic", summary="The calling application (OAuth calls only).")
+@method("app.info", scope="basic", summary="The calling application (OAuth calls only).", result=Result(APP))
 def app_info(call: Call) -> dict[str, Any]:
     # Only an OAuth call has an application context; a webhook gets ACCESS_DENIED.
     app = call.tx.oauth_app_get(call.ctx.app_id) if call.ctx.app_id is not None else None
