@@ -585,6 +585,25 @@ def test_references_to_failed_unknown_and_later_commands(server: LiveServer) -> 
     }
 
 
+def test_references_with_odd_indices_stay_unresolved(server: LiveServer) -> None:
+    """B3: an index that is not a plain ASCII number, or is past any list, resolves nothing (no 500)."""
+    huge = "9" * 5000
+    response = batch(
+        server,
+        {
+            "cmd": {
+                "l": "crm.lead.list?filter[ID]=0",
+                "sup": "crm.lead.get?id=$result[l][²][ID]",
+                "arabic": "crm.lead.get?id=$result[l][٣][ID]",
+                "huge": f"crm.lead.get?id=$result[l][{huge}][ID]",
+            }
+        },
+    )
+    result = answer(response)
+    assert result["result_error"] == {"sup": NO_ID, "arabic": NO_ID, "huge": NO_ID}
+    assert result["result"] == {"l": []}
+
+
 @pytest.mark.parametrize("encoding", ["form", "get"])
 def test_references_form_encoded(server: LiveServer, encoding: str) -> None:
     title = unique("form ref")

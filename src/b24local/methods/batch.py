@@ -80,7 +80,7 @@ class Results:
         for step in path:
             if isinstance(node, dict) and step in node:
                 node = node[step]
-            elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            elif isinstance(node, list) and _is_index(step, len(node)):
                 node = node[int(step)]
             else:
                 return False, None
@@ -116,6 +116,11 @@ class Results:
 
     def body(self) -> dict[str, Any]:
         return {name: php_map(entries) for name, entries in self.maps.items()}
+
+
+def _is_index(step: str, length: int) -> bool:
+    """ASCII digits only ("²" is a digit to str.isdigit but not to int), and short enough for int()."""
+    return step.isascii() and step.isdigit() and len(step) <= len(str(length)) and int(step) < length
 
 
 def _path(brackets: str) -> list[str]:
