@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 import pytest
@@ -230,6 +231,44 @@ def test_percent_decoding_and_plus() -> None:
     assert form("a%5B%5D=1&a[]=2") == {"a": ["1", "2"]}
     # "%2B" in a name is a literal "+", not a space.
     assert form("a%2Bb=1") == {"a+b": "1"}
+
+
+#: Bytes that matter to percent-decoding, escapes made of them included ("%0A", "%3d", "%fF").
+URL_BYTES = b"%%%=+\\\n\r aAdDfFgG039"
+
+
+@given(st.binary(max_size=40).map(lambda raw: bytes(URL_BYTES[c % len(URL_BYTES)] for c in raw)))
+@settings(max_examples=500, deadline=None)
+def test_percent_decoding_is_urldecode(raw: bytes) -> None:
+    # PHP's urldecode: "+" is a space, "%XX" a byte, any other "%" stays as it is.
+    expected = unquote_to_bytes(raw.replace(b"+", b" "))
+    try:
+        text = expected.decode("utf-8")
+    except UnicodeDecodeError:
+        rejected(b"a=" + raw)
+        return
+    assert form(b"a=" + raw) == {"a": text}
+
+
+def test_line_breaks_and_equals_after_percent() -> None:
+    assert form(b"a=%\n%\r\n%0A%3d=%=%3") == {"a": "%\n%\r\n\n==%=%3"}
+
+
+def test_percent_escapes_cost_no_python_step_each() -> None:
+    # Issue 14: an 8 MiB form body of escapes took seconds to decode, before authentication.
+    few, many = b"a=" + b"%41" * 100, b"a=" + b"%41" * 100_000
+    assert form(many) == {"a": "A" * 100_000}
+    assert python_steps(lambda: form(many)) < 1.1 * python_steps(lambda: form(few))
+
+
+def test_malformed_percent_escapes_are_bounded() -> None:
+    assert form(b"a=" + b"%" * 10_000) == {"a": "%" * 10_000}
+    assert form(b"a=" + b"%z" * 10_000 + b"%41") == {"a": "%z" * 10_000 + "A"}
+    error = rejected(b"a=" + b"%" * 10_001)
+    assert error.body() == {
+        "error": "INVALID_REQUEST",
+        "error_description": "Too many malformed percent escapes: more than 10000",
+    }
 
 
 @pytest.mark.parametrize(
