@@ -9,7 +9,9 @@ Isolation mirrors SQLite's: a read call runs in one REPEATABLE READ READ ONLY tr
 snapshot, never a serialization failure); a write call runs in READ COMMITTED and every binding
 write first locks its owner row (``SELECT … FOR NO KEY UPDATE``), so that concurrent calls on the
 same lead serialise. A deadlock or serialization failure rolls back and raises
-:class:`~b24local.storage.busy.StorageBusy`; the dispatcher reruns the call.
+:class:`~b24local.storage.busy.StorageBusy`; the dispatcher reruns the call. So does a foreign-key
+violation (:class:`~b24local.storage.busy.ReferenceGone`): a contact deleted between a call's
+existence check and its insert, which the rerun then reports as not found.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from psycopg.adapt import Dumper
 from b24local.config import redacted_url
 from b24local.crm.entities import BindingKind, EntityType
 from b24local.storage.base import Row, User, Webhook
-from b24local.storage.busy import LOCK_WAIT, StorageBusy
+from b24local.storage.busy import LOCK_WAIT, ReferenceGone, StorageBusy
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
 from b24local.storage.sqlite import StorageError
@@ -233,6 +235,10 @@ class _Scope:
                     conn.close()  # reconnected by the next call
             if isinstance(exc, _CONFLICTS):
                 raise StorageBusy(str(exc).splitlines()[0]) from exc
+            if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+                # READ COMMITTED: the referenced row passed the call's check, then another call's
+                # delete committed before this insert's foreign-key check.
+                raise ReferenceGone(str(exc).splitlines()[0]) from exc
             self._check_credentials(tx, exc)
             return
         try:

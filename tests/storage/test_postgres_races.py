@@ -1,0 +1,127 @@
+"""Issue 14, item 5: a call that checked a contact (or lead) and then binds it, while another call
+deletes that row. Under READ COMMITTED the check passes, the delete commits, and the insert's
+foreign-key check fails; the server reruns the call, which then answers as for a missing row.
+
+SQLite cannot reach this: its writers take the write lock at BEGIN IMMEDIATE, so a check and the
+insert after it never interleave with another write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import LiveServer, Response, start_server
+from tests.pgcluster import Cluster
+from tests.storage.test_postgres import _wait_for_lock_waiter
+
+CONTACT_GONE = "contact"
+LEAD_GONE = "lead"
+
+#: (method, params with LEAD / CONTACT placeholders, which row the other call deletes, its error).
+CASES = [
+    ("crm.lead.contact.items.set", {"id": "LEAD", "items": [{"CONTACT_ID": "CONTACT"}]}, CONTACT_GONE),
+    ("crm.lead.contact.add", {"id": "LEAD", "fields": {"CONTACT_ID": "CONTACT"}}, CONTACT_GONE),
+    ("crm.lead.add", {"fields": {"TITLE": "New", "CONTACT_IDS": ["CONTACT"]}}, CONTACT_GONE),
+    ("crm.lead.update", {"id": "LEAD", "fields": {"CONTACT_ID": "CONTACT"}}, CONTACT_GONE),
+    ("crm.lead.contact.items.set", {"id": "LEAD", "items": [{"CONTACT_ID": "CONTACT"}]}, LEAD_GONE),
+]
+
+
+@pytest.fixture(scope="module")
+def live(pg_cluster: Cluster) -> Iterator[LiveServer]:
+    server = start_server(pg_cluster.new_database())
+    yield server
+    server.stop()
+
+
+def _fill(value: Any, lead: int, contact: int) -> Any:
+    if isinstance(value, dict):
+        return {k: _fill(v, lead, contact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, lead, contact) for v in value]
+    return {"LEAD": lead, "CONTACT": contact}.get(value, value) if isinstance(value, str) else value
+
+
+def _count(conn: psycopg.Connection[Any], sql: str) -> int:
+    row = conn.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize(("method", "params", "gone"), CASES)
+def test_a_row_deleted_between_the_check_and_the_insert_answers_not_found(
+    live: LiveServer, method: str, params: dict[str, Any], gone: str
+) -> None:
+    """The other transaction deletes the row and holds its lock: the call's check still sees the row,
+    its insert waits for the lock, and fails once the delete commits (before the fix: a 500)."""
+    lead, contact = live.insert_lead(), live.insert_contact()
+    with psycopg.connect(live.db_url, autocommit=True) as watch:
+        leads_before = _count(watch, "SELECT count(*) FROM crm_lead")
+    replies: list[Response] = []
+    with psycopg.connect(live.db_url) as other:
+        table = "crm_contact" if gone == CONTACT_GONE else "crm_lead"
+        other.execute(f"DELETE FROM {table} WHERE id = %s", (contact if gone == CONTACT_GONE else lead,))
+        call = threading.Thread(
+            target=lambda: replies.append(live.call(method, _fill(params, lead, contact)))
+        )
+        call.start()
+        _wait_for_lock_waiter(other)  # the call's insert (or its lock of the lead) waits for the delete
+        other.commit()
+        call.join(30)
+    (reply,) = replies
+    expected = f"Contact #{contact} not found." if gone == CONTACT_GONE else "Not found."
+    assert (reply.status, reply.body) == (400, {"error": "NOT_FOUND", "error_description": expected})
+    with psycopg.connect(live.db_url, autocommit=True) as check:  # nothing of the call was written
+        assert _count(check, f"SELECT count(*) FROM crm_lead_contact WHERE lead_id = {lead}") == 0
+        assert _count(check, "SELECT count(*) FROM crm_lead") == leads_before - (gone == LEAD_GONE)
+
+
+ROUNDS = 300
+
+
+def test_items_set_racing_contact_delete_never_answers_500(live: LiveServer) -> None:
+    """Two threads, a fixed count: one binds a fresh contact to a lead, the other deletes it. Each
+    items.set answers true or the contact's NOT_FOUND, each delete true."""
+    lead = live.insert_lead()
+    contacts = [live.insert_contact() for _ in range(ROUNDS)]
+    binds: list[tuple[int, Response]] = []
+    deletes: list[Response] = []
+    start = threading.Barrier(2)
+
+    def bind() -> None:
+        with httpx.Client(timeout=30) as client:
+            start.wait()
+            for contact in contacts:
+                params = {"id": lead, "items": [{"CONTACT_ID": contact}]}
+                raw = client.post(live.webhook_url + "crm.lead.contact.items.set", json=params)
+                binds.append((contact, Response(raw.status_code, raw.json(), raw.headers)))
+
+    def delete() -> None:
+        with httpx.Client(timeout=30) as client:
+            start.wait()
+            for contact in contacts:
+                raw = client.post(live.webhook_url + "crm.contact.delete", json={"id": contact})
+                deletes.append(Response(raw.status_code, raw.json(), raw.headers))
+
+    threads = [threading.Thread(target=bind), threading.Thread(target=delete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(binds) == ROUNDS and len(deletes) == ROUNDS
+    odd = [
+        (contact, r.status, r.body)
+        for contact, r in binds
+        if (r.status, r.body.get("result")) != (200, True)
+        and (r.status, r.body)
+        != (400, {"error": "NOT_FOUND", "error_description": f"Contact #{contact} not found."})
+    ]
+    assert odd == []
+    assert [(r.status, r.body["result"]) for r in deletes] == [(200, True)] * ROUNDS
+    assert live.call("crm.lead.contact.items.get", {"id": lead}).result == []
