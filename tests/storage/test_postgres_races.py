@@ -14,8 +14,17 @@ from typing import Any
 
 import httpx
 import psycopg
+import psycopg.errors
 import pytest
 
+from b24local.auth.context import AuthContext
+from b24local.crm.entities import LEAD_CONTACT
+from b24local.crm.query import Query
+from b24local.methods.dispatch import Dispatcher
+from b24local.methods.registry import Call, Method
+from b24local.storage.base import Binding
+from b24local.storage.busy import REFERENCE_RERUNS
+from b24local.storage.postgres import PostgresStorage
 from tests.conftest import LiveServer, Response, start_server
 from tests.pgcluster import Cluster
 from tests.storage.test_postgres import _wait_for_lock_waiter
@@ -125,3 +134,33 @@ def test_items_set_racing_contact_delete_never_answers_500(live: LiveServer) -> 
     assert odd == []
     assert [(r.status, r.body["result"]) for r in deletes] == [(200, True)] * ROUNDS
     assert live.call("crm.lead.contact.items.get", {"id": lead}).result == []
+
+
+def test_a_method_that_never_checks_the_row_is_rerun_a_bounded_number_of_times(pg_cluster: Cluster) -> None:
+    """A dangling insert that no rerun can mend (a bug, not a race) surfaces after a few reruns as the
+    foreign-key violation it is, instead of being retried until the busy bound."""
+    store = PostgresStorage(pg_cluster.new_database())
+    attempts: list[int] = []
+
+    def dangling(call: Call) -> bool:
+        attempts.append(1)
+        lead = call.tx.entity_insert(LEAD_CONTACT.owner, {"title": "L"})
+        call.tx.binding_insert(LEAD_CONTACT, lead, Binding(999, 10, True))
+        return True
+
+    dispatcher = Dispatcher(store)
+    dispatcher.methods = {
+        **dispatcher.methods,
+        "test.dangling": Method("test.dangling", "crm", dangling, True),
+    }
+    admin = AuthContext(
+        user_id=1, is_admin=True, scopes=frozenset({"crm"}), credential_kind="webhook", credential_id=1
+    )
+    try:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            dispatcher.call(admin, "test.dangling", {})
+        assert (len(attempts), REFERENCE_RERUNS) == (4, 3)
+        with store.read() as tx:  # every attempt rolled back
+            assert tx.entity_select(LEAD_CONTACT.owner, Query()) == []
+    finally:
+        store.close()
