@@ -136,6 +136,31 @@ def test_items_set_racing_contact_delete_never_answers_500(live: LiveServer) -> 
     assert live.call("crm.lead.contact.items.get", {"id": lead}).result == []
 
 
+def test_a_contact_deleted_while_another_call_binds_it_leaves_a_primary(live: LiveServer) -> None:
+    """Another transaction binds contacts 1 (primary) and 2 and commits while contact.delete of
+    contact 1 runs: the delete waits for it and re-elects contact 2 primary (before: the binding went
+    by cascade alone, and the lead kept a binding without a primary, against I4)."""
+    lead, first, second = live.insert_lead(), live.insert_contact(), live.insert_contact()
+    replies: list[Response] = []
+    with psycopg.connect(live.db_url) as other:
+        other.execute(
+            "INSERT INTO crm_lead_contact (lead_id, contact_id, sort, is_primary) "
+            "VALUES (%s, %s, 10, 'Y'), (%s, %s, 20, 'N')",
+            (lead, first, lead, second),
+        )
+        call = threading.Thread(target=lambda: replies.append(live.call("crm.contact.delete", {"id": first})))
+        call.start()
+        _wait_for_lock_waiter(other)
+        other.commit()
+        call.join(30)
+    (reply,) = replies
+    assert (reply.status, reply.result) == (200, True)
+    assert live.call("crm.lead.contact.items.get", {"id": lead}).result == [
+        {"CONTACT_ID": second, "SORT": 20, "ROLE_ID": 0, "IS_PRIMARY": "Y"}
+    ]
+    assert live.call("crm.lead.get", {"id": lead}).result["CONTACT_ID"] == str(second)
+
+
 def test_a_method_that_never_checks_the_row_is_rerun_a_bounded_number_of_times(pg_cluster: Cluster) -> None:
     """A dangling insert that no rerun can mend (a bug, not a race) surfaces after a few reruns as the
     foreign-key violation it is, instead of being retried until the busy bound."""

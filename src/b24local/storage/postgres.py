@@ -176,6 +176,15 @@ class PostgresTransaction(SqlTransaction):
         self.conn.execute(f"SELECT 1 FROM {kind.owner.table} WHERE id = %s FOR NO KEY UPDATE", (owner_id,))
         self._locked.add((kind.owner.table, owner_id))
 
+    def owners_of(self, kind: BindingKind, bound_id: int) -> list[int]:
+        """In a write call (the bound entity is being deleted) the bound row is locked first: FOR
+        UPDATE waits for every call whose binding insert already points at it (its foreign-key check
+        holds FOR KEY SHARE) and makes later inserts fail theirs (rerun, then not found), so no
+        binding escapes the primary re-election and goes with the row by cascade alone."""
+        if self.writing:
+            self.conn.execute(f"SELECT 1 FROM {kind.bound.table} WHERE id = %s FOR UPDATE", (bound_id,))
+        return super().owners_of(kind, bound_id)
+
     def entity_insert(self, entity: EntityType, values: Row) -> int:
         new_id = super().entity_insert(entity, values)
         if "id" in values:  # an explicit id (fixtures, imports): later ids continue after it, as in SQLite
