@@ -136,6 +136,26 @@ def test_items_set_racing_contact_delete_never_answers_500(live: LiveServer) -> 
     assert live.call("crm.lead.contact.items.get", {"id": lead}).result == []
 
 
+def test_a_contact_deleted_during_its_update_gets_no_phone(live: LiveServer) -> None:
+    """contact.update finds the contact, another transaction's delete commits while the update waits
+    for the row: the update is rerun and answers not found (before: true, and a phone row was left
+    behind for a contact that no longer exists)."""
+    contact = live.insert_contact()
+    replies: list[Response] = []
+    params = {"id": contact, "fields": {"PHONE": [{"VALUE": "+100", "VALUE_TYPE": "WORK"}]}}
+    with psycopg.connect(live.db_url) as other:
+        other.execute("DELETE FROM crm_contact WHERE id = %s", (contact,))
+        call = threading.Thread(target=lambda: replies.append(live.call("crm.contact.update", params)))
+        call.start()
+        _wait_for_lock_waiter(other)
+        other.commit()
+        call.join(30)
+    (reply,) = replies
+    assert (reply.status, reply.body) == (400, {"error": "", "error_description": "Not found."})
+    with psycopg.connect(live.db_url, autocommit=True) as check:
+        assert _count(check, f"SELECT count(*) FROM crm_multifield WHERE element_id = {contact}") == 0
+
+
 def test_a_contact_deleted_while_another_call_binds_it_leaves_a_primary(live: LiveServer) -> None:
     """Another transaction binds contacts 1 (primary) and 2 and commits while contact.delete of
     contact 1 runs: the delete waits for it and re-elects contact 2 primary (before: the binding went
