@@ -28,6 +28,7 @@ from b24local.auth.webhooks import hash_secret, new_code
 from b24local.config import Config, data_dir, database_url, redacted_url
 from b24local.crm.entities import ENTITIES
 from b24local.crm.permissions import ACTIONS, Level
+from b24local.parent_watch import ParentPipe, watch_parent
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from b24local.storage.sqlite import DEFAULT_SYNCHRONOUS as DEFAULT_SQLITE_SYNCHRONOUS
@@ -466,7 +467,7 @@ def _supervise(count: int, run_worker: Callable[[], None]) -> int:
     children: dict[int, float] = {}  # pid -> start time
     stopping: list[float] = []  # when the stop signal came (empty while serving)
     parent = os.getpid()
-
+    pipe = ParentPipe()  # its EOF tells the workers that this process is gone, however it died
     signalled: set[int] = set()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -479,7 +480,7 @@ def _supervise(count: int, run_worker: Callable[[], None]) -> int:
                     os.kill(pid, signal.SIGTERM)
 
     def start() -> None:
-        children[_fork_worker(parent, run_worker)] = time.monotonic()
+        children[_fork_worker(parent, run_worker, pipe)] = time.monotonic()
 
     for sig in STOP_SIGNALS:
         signal.signal(sig, on_signal)
@@ -513,10 +514,11 @@ def _supervise(count: int, run_worker: Callable[[], None]) -> int:
             on_signal(signal.SIGTERM, None)
             continue
         start()
+    pipe.close()
     return status
 
 
-def _fork_worker(parent: int, run_worker: Callable[[], None]) -> int:
+def _fork_worker(parent: int, run_worker: Callable[[], None], pipe: ParentPipe) -> int:
     """Fork one worker; returns its pid. Stop signals wait (blocked) across the fork until the worker
     has its own handlers: one that came just after the fork would otherwise run the parent's handler in
     the worker, and a worker whose parent had been killed would go on serving alone."""
@@ -524,7 +526,13 @@ def _fork_worker(parent: int, run_worker: Callable[[], None]) -> int:
     try:
         pid = os.fork()
         if pid == 0:
-            os._exit(_worker_main(parent, run_worker))  # never returns: the finally is the parent's
+            status = 1
+            try:
+                status = _worker_main(parent, run_worker, pipe)
+            finally:
+                # Never returns, even when a late stop signal escapes _worker_main: the code after
+                # this is the parent's.
+                os._exit(status)
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     return pid
@@ -536,13 +544,15 @@ def _describe(code: int) -> str:
     return f"exit {os.waitstatus_to_exitcode(code)}"
 
 
-def _worker_main(parent: int, run_worker: Callable[[], None]) -> int:
+def _worker_main(parent: int, run_worker: Callable[[], None], pipe: ParentPipe) -> int:
     """The body of a forked worker; returns its exit status (the caller ``os._exit``s with it)."""
     code = 1
     try:
         # Stop signals go to the parent, which forwards them: Ctrl-C in a terminal must not reach a
-        # worker twice. A worker whose parent dies (even by SIGKILL) is stopped too.
+        # worker twice. A worker whose parent dies (even by SIGKILL) is stopped too: by the death
+        # signal, and, should that be lost, by the pipe's watcher.
         os.setpgid(0, 0)
+        watch_parent(pipe, STOP_GRACE)
         _die_with_parent()
         if os.getppid() != parent:
             return 0

@@ -17,7 +17,7 @@ from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
 from b24local.crm.query import AllOf, Column, Cond, Query
 from b24local.methods.dispatch import Dispatcher
 from b24local.storage.base import Binding
-from b24local.storage.busy import StorageBusy
+from b24local.storage.busy import ReferenceGone, StorageBusy
 from b24local.storage.open import open_storage
 from b24local.storage.postgres import PostgresStorage
 from b24local.storage.sqlite import StorageError
@@ -118,8 +118,9 @@ def test_two_primaries_refused(store: PostgresStorage) -> None:
 
 def test_dangling_contact_refused_and_deletes_cascade(store: PostgresStorage) -> None:
     lead, (c1, c2) = _lead_and_contacts(store)
-    with pytest.raises(psycopg.errors.ForeignKeyViolation), store.write() as tx:
+    with pytest.raises(ReferenceGone) as caught, store.write() as tx:
         tx.binding_insert(LEAD_CONTACT, lead, Binding(c2 + 1000, 10, True))
+    assert isinstance(caught.value.__cause__, psycopg.errors.ForeignKeyViolation)
     with store.write() as tx:
         tx.bindings_replace(LEAD_CONTACT, lead, [Binding(c2, 10, True), Binding(c1, 10, False)])
     with store.read() as tx:  # ordered by SORT, then the bound id

@@ -16,7 +16,7 @@ from b24local.methods.registry import Call, Calls, Method, load_all
 from b24local.protocol.budget import ParamBudget
 from b24local.protocol.errors import insufficient_scope, method_not_found, server_busy
 from b24local.storage.base import Storage, Transaction
-from b24local.storage.busy import LOCK_WAIT, StorageBusy, sleep_before_retry
+from b24local.storage.busy import LOCK_WAIT, REFERENCE_RERUNS, ReferenceGone, StorageBusy, sleep_before_retry
 
 log = logging.getLogger("b24local")
 
@@ -67,6 +67,7 @@ class Dispatcher:
         ran = False  # timing hooks see only calls whose method ran (not refused ones)
         deadline: float | None = None  # set at the first busy database
         attempt = 0
+        gone = 0  # reruns after a referenced row vanished mid-call
         try:
             while True:
                 try:
@@ -90,8 +91,12 @@ class Dispatcher:
                         ran = True
                         result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx)))
                     break
-                except StorageBusy:
+                except StorageBusy as busy:
                     # Rolled back: nothing of this attempt was written, so the whole call may run again.
+                    if isinstance(busy, ReferenceGone):
+                        gone += 1
+                        if gone > REFERENCE_RERUNS:
+                            raise busy.__cause__ or busy from None
                     if deadline is None:
                         deadline = time.monotonic() - (time.perf_counter() - started) + self.lock_wait
                     if not sleep_before_retry(attempt, deadline):

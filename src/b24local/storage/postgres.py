@@ -9,7 +9,9 @@ Isolation mirrors SQLite's: a read call runs in one REPEATABLE READ READ ONLY tr
 snapshot, never a serialization failure); a write call runs in READ COMMITTED and every binding
 write first locks its owner row (``SELECT … FOR NO KEY UPDATE``), so that concurrent calls on the
 same lead serialise. A deadlock or serialization failure rolls back and raises
-:class:`~b24local.storage.busy.StorageBusy`; the dispatcher reruns the call.
+:class:`~b24local.storage.busy.StorageBusy`; the dispatcher reruns the call. So does a foreign-key
+violation (:class:`~b24local.storage.busy.ReferenceGone`): a contact deleted between a call's
+existence check and its insert, which the rerun then reports as not found.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from psycopg.adapt import Dumper
 from b24local.config import redacted_url
 from b24local.crm.entities import BindingKind, EntityType
 from b24local.storage.base import Row, User, Webhook
-from b24local.storage.busy import LOCK_WAIT, StorageBusy
+from b24local.storage.busy import LOCK_WAIT, ReferenceGone, StorageBusy
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
 from b24local.storage.sqlite import StorageError
@@ -186,6 +188,15 @@ class PostgresTransaction(SqlTransaction):
         self.conn.execute(f"SELECT 1 FROM {kind.owner.table} WHERE id = %s FOR NO KEY UPDATE", (owner_id,))
         self._locked.add((kind.owner.table, owner_id))
 
+    def owners_of(self, kind: BindingKind, bound_id: int) -> list[int]:
+        """In a write call (the bound entity is being deleted) the bound row is locked first: FOR
+        UPDATE waits for every call whose binding insert already points at it (its foreign-key check
+        holds FOR KEY SHARE) and makes later inserts fail theirs (rerun, then not found), so no
+        binding escapes the primary re-election and goes with the row by cascade alone."""
+        if self.writing:
+            self.conn.execute(f"SELECT 1 FROM {kind.bound.table} WHERE id = %s FOR UPDATE", (bound_id,))
+        return super().owners_of(kind, bound_id)
+
     def entity_insert(self, entity: EntityType, values: Row) -> int:
         new_id = super().entity_insert(entity, values)
         if "id" in values:  # an explicit id (fixtures, imports): later ids continue after it, as in SQLite
@@ -245,6 +256,10 @@ class _Scope:
                     conn.close()  # reconnected by the next call
             if isinstance(exc, _CONFLICTS):
                 raise StorageBusy(str(exc).splitlines()[0]) from exc
+            if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+                # READ COMMITTED: the referenced row passed the call's check, then another call's
+                # delete committed before this insert's foreign-key check.
+                raise ReferenceGone(str(exc).splitlines()[0]) from exc
             self._check_credentials(tx, exc)
             return
         try:

@@ -23,6 +23,7 @@ from b24local.crm.query import (
     Term,
 )
 from b24local.storage.base import Binding, MultifieldRow, OAuthApp, OAuthLogin, Row, User, Webhook, chunks
+from b24local.storage.busy import ReferenceGone
 
 #: Makes a named tuple without its generated ``__new__`` (a Python call per binding).
 _new_tuple = tuple.__new__
@@ -563,9 +564,14 @@ class SqlTransaction:
             return
         ph = self.ph
         assignments = ", ".join(f"{c} = {ph}" for c in values)
-        self.conn.execute(
+        cur = self.conn.execute(
             f"UPDATE {entity.table} SET {assignments} WHERE id = {ph}", [*values.values(), entity_id]
         )
+        if cur.rowcount == 0:
+            # The call found the row a moment ago; another call's delete committed since (PostgreSQL,
+            # READ COMMITTED). Its phones or bindings must not be written for a row that is gone:
+            # rerun, and the call finds it missing.
+            raise ReferenceGone(f"{entity.name} {entity_id} was deleted during the call")
 
     def entity_delete(self, entity: EntityType, entity_id: int) -> None:
         self.conn.execute(self._Q_MULTIFIELDS_DELETE, (entity.name, entity_id))
