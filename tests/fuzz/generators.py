@@ -65,6 +65,15 @@ def bracket_flood(rng: random.Random, cat: Catalogue) -> FuzzRequest:
     return FuzzRequest(kind, "POST", path, method, b"", (("content-type", FORM),), body)
 
 
+def percent_flood(rng: random.Random, cat: Catalogue) -> FuzzRequest:
+    """A form body just under the 8 MiB limit, all percent escapes, to any caller (decoding runs before
+    authentication)."""
+    escapes = "%F0%9F%98%80" if rng.random() < 0.5 else "%41"
+    body = ("big=" + escapes * ((8 * 1024 * 1024 - 100) // len(escapes))).encode()
+    path = rest_path(rng.choice(("wrong", "admin")), rng.choice(cat.names))
+    return FuzzRequest("percent_flood", "POST", path, "", b"", (("content-type", FORM),), body)
+
+
 def batch_pairs(rng: random.Random, cat: Catalogue) -> FuzzRequest:
     """A batch whose commands each carry thousands of pairs (each command had its own allowance)."""
     pairs = rng.randint(3_000, 10_000)
@@ -213,6 +222,7 @@ def odd_path(rng: random.Random, cat: Catalogue) -> FuzzRequest:
 
 ATTACKS: dict[str, Generator] = {
     "bracket_flood": bracket_flood,
+    "percent_flood": percent_flood,
     "batch_pairs": batch_pairs,
     "filter_range_list": filter_range_list,
     "filter_deep": filter_deep,
@@ -228,6 +238,7 @@ ATTACKS: dict[str, Generator] = {
 WEIGHTS: dict[str, float] = {
     "call": 80.0,
     "bracket_flood": 0.5,
+    "percent_flood": 0.2,
     "batch_pairs": 0.2,
     "filter_range_list": 1.0,
     "filter_deep": 0.7,
