@@ -39,9 +39,11 @@ FLOOR = 0.5
 #: A ``profile`` call after every this many requests keeps the median current.
 PROFILE_EVERY = 25
 WARMUP = 20
-#: A generator (for plain calls: a method) that failed this often is not sent again (its failures are
-#: reported): a stall found once would otherwise take the run from seconds to hours.
+#: A generator (for plain calls: a method) that was too slow this often is not sent again (its
+#: failures are reported): a stall found once would otherwise take the run from seconds to hours.
 MUTE_AFTER = 2
+#: Failures kept whole per (problem, generator, method); the others are counted.
+KEEP = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,19 @@ class Report:
     worst: tuple[float, int, str] = (0.0, -1, "")  # ratio to the median profile call, index, kind
     seconds: float = 0.0
     muted: int = 0
-    failures: list[Failure] = field(default_factory=list)
+    #: How often each (problem, generator, method) failed, and the first few failures of each.
+    counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    examples: dict[tuple[str, str, str], list[Failure]] = field(default_factory=dict)
+
+    def add(self, failure: Failure) -> None:
+        key = (failure.label, failure.request.kind, failure.request.method)
+        self.counts[key] += 1
+        if self.counts[key] <= KEEP:
+            self.examples.setdefault(key, []).append(failure)
+
+    @property
+    def failures(self) -> int:
+        return self.counts.total()
 
     def summary(self) -> str:
         ratio, index, kind = self.worst
@@ -97,16 +111,14 @@ class Report:
             f"fuzz {self.backend} seed={self.seed!r}: {self.count:,} requests "
             f"(+{len(self.profile_times):,} profile calls) in {self.seconds:.1f} s; statuses {statuses}; "
             f"worst {ratio:.0f}x the median profile call ({median * 1000:.2f} ms) at index {index} ({kind}); "
-            f"muted {self.muted:,}; failures {len(self.failures):,}"
+            f"muted {self.muted:,}; failures {self.failures:,} in {len(self.counts)} groups"
         )
 
     def failure_text(self, groups: int = 20) -> str:
         """The first failure of each (problem, generator, method), with how often it happened."""
-        seen: dict[tuple[str, str, str], list[Failure]] = {}
-        for failure in self.failures:
-            seen.setdefault((failure.label, failure.request.kind, failure.request.method), []).append(failure)
-        parts = [f"{len(v)}x {v[0].text(self.seed)}" for v in list(seen.values())[:groups]]
-        more = f"\n... and {len(seen) - groups} more groups" if len(seen) > groups else ""
+        keys = list(self.examples)
+        parts = [f"{self.counts[k]}x {self.examples[k][0].text(self.seed)}" for k in keys[:groups]]
+        more = f"\n... and {len(keys) - groups} more groups" if len(keys) > groups else ""
         return f"{self.summary()}\n" + "\n".join(parts) + more
 
 
@@ -192,7 +204,7 @@ class Run:
             )
             failure = Failure(-1, "answer", f"status {status}", request, status, repr(result).encode())
             failure.trace = self.faults.take()
-            self.report.failures.append(failure)
+            self.report.add(failure)
         if status != 200:
             status, result = await self.call(method, {"fields": plain})
         assert status == 200, (method, result)
@@ -251,7 +263,7 @@ class Run:
         if self.is_write(request):
             found += [("invariant", violation) for violation in self.invariants.violations()]
         for label, detail in found:
-            report.failures.append(Failure(index, label, detail, request, status, body, trace or logged))
+            report.add(Failure(index, label, detail, request, status, body[:1_000], trace or logged))
 
     async def run(self) -> Report:
         logger = logging.getLogger("b24local")
@@ -274,9 +286,9 @@ class Run:
                 if strikes[key] >= MUTE_AFTER:
                     self.report.muted += 1
                     continue
-                before = len(self.report.failures)
+                before = self.report.counts[("slow", request.kind, request.method)]
                 self.judge(index, request, await self.send(request))
-                strikes[key] += len(self.report.failures) > before
+                strikes[key] += self.report.counts[("slow", request.kind, request.method)] > before
         finally:
             logger.removeHandler(self.faults)
             logger.propagate = True
