@@ -70,8 +70,9 @@ def percent_flood(rng: random.Random, cat: Catalogue) -> FuzzRequest:
     authentication)."""
     escapes = "%F0%9F%98%80" if rng.random() < 0.5 else "%41"
     body = ("big=" + escapes * ((8 * 1024 * 1024 - 100) // len(escapes))).encode()
-    path = rest_path(rng.choice(("wrong", "admin")), rng.choice(cat.names))
-    return FuzzRequest("percent_flood", "POST", path, "", b"", (("content-type", FORM),), body)
+    method = rng.choice(cat.names)
+    path = rest_path(rng.choice(("wrong", "admin")), method)
+    return FuzzRequest("percent_flood", "POST", path, method, b"", (("content-type", FORM),), body)
 
 
 def batch_pairs(rng: random.Random, cat: Catalogue) -> FuzzRequest:
@@ -126,10 +127,11 @@ def deep_form(rng: random.Random, cat: Catalogue) -> FuzzRequest:
     depth = rng.choice((31, 32, 33, 200, 5_000))
     name = "fields" + "[0]" * depth if rng.random() < 0.7 else "fields[" + "k" * 200_000 + "]"
     pair = f"{name}=1".encode()
-    path = rest_path("admin", rng.choice(cat.names))
+    method = rng.choice(cat.names)
+    path = rest_path("admin", method)
     if rng.random() < 0.5:
-        return FuzzRequest("deep_form", "GET", path, "", query=pair)
-    return FuzzRequest("deep_form", "POST", path, "", b"", (("content-type", FORM),), pair)
+        return FuzzRequest("deep_form", "GET", path, method, query=pair)
+    return FuzzRequest("deep_form", "POST", path, method, b"", (("content-type", FORM),), pair)
 
 
 def huge_select_order(rng: random.Random, cat: Catalogue) -> FuzzRequest:

@@ -57,7 +57,7 @@ class Answer:
 @dataclass(slots=True)
 class Failure:
     index: int
-    label: str  # what kind of problem: "status 5xx", "slow", "invariant", ...
+    label: str  # what kind of problem: "status 500", "not JSON", "slow", "invariant", ...
     detail: str
     request: FuzzRequest
     status: int
@@ -113,6 +113,15 @@ class Report:
             f"worst {ratio:.0f}x the median profile call ({median * 1000:.2f} ms) at index {index} ({kind}); "
             f"muted {self.muted:,}; failures {self.failures:,} in {len(self.counts)} groups"
         )
+
+    def groups(self) -> str:
+        """One line per (problem, generator, method): how often, and the first request index."""
+        lines = []
+        for key, count in sorted(self.counts.items(), key=lambda item: -item[1]):
+            label, kind, method = key
+            first = self.examples[key][0]
+            lines.append(f"  {count:>6,}x {label} [{kind}] {method or '-'} (first: index {first.index})")
+        return "\n".join(lines)
 
     def failure_text(self, groups: int = 20) -> str:
         """The first failure of each (problem, generator, method), with how often it happened."""
@@ -202,7 +211,7 @@ class Run:
             request = FuzzRequest(
                 "seed", "POST", f"/rest/<admin>/{method}", method, body=repr(fields).encode()
             )
-            failure = Failure(-1, "answer", f"status {status}", request, status, repr(result).encode())
+            failure = Failure(-1, f"status {status}", "while seeding", request, status, repr(result).encode())
             failure.trace = self.faults.take()
             self.report.add(failure)
         if status != 200:
@@ -246,7 +255,7 @@ class Run:
         report = self.report
         report.statuses[status] += 1
         report.kinds[request.kind] += 1
-        found = [("answer", problem) for problem in answer_problems(request, status, body)]
+        found = [(problem.split(":")[0], problem) for problem in answer_problems(request, status, body)]
         logged = self.faults.take()
         if trace:
             found.append(("exception escaped the app", trace.strip().splitlines()[-1]))

@@ -29,7 +29,7 @@ def test_fuzz_in_process(request: pytest.FixtureRequest, backend: str, tmp_path:
     database = new_database(request, backend, tmp_path)
     url = f"sqlite:///{database}" if isinstance(database, Path) else database
     report = run_fuzz(url, backend, SEED, fuzz_count(backend))
-    print("\n" + report.summary())
+    print("\n" + report.summary() + ("\n" + report.groups() if report.failures else ""))
     assert not report.failures, report.failure_text()
 
 
