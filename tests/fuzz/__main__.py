@@ -1,12 +1,15 @@
-"""Make one fuzz request again: ``python -m tests.fuzz SEED INDEX [BODY_FILE]``.
+"""Make one fuzz request again: ``python -m tests.fuzz SEED INDEX [--send] [BODY_FILE]``.
 
-Prints the request (long parts cut); with BODY_FILE, writes its whole body there. The caller
-placeholder in the path (``<admin>`` ...) stands for a webhook of your own server.
+Prints the request (long parts cut); with BODY_FILE, writes its whole body there; with ``--send``,
+also sends it to a new in-process server on a seeded SQLite database (as the run does, without the
+requests before it) and prints the answer and any traceback the server logged. The caller
+placeholder in the path (``<admin>`` ...) stands for a webhook of the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -15,23 +18,34 @@ from tests.fuzz.generators import generate
 from tests.fuzz.runner import Run
 
 
-async def _catalogue_and_request(seed: str, index: int) -> str:
+async def _again(seed: str, index: int, send: bool, body_file: str | None) -> str:
     with tempfile.TemporaryDirectory() as folder:
-        run = Run(f"sqlite:///{folder}/catalogue.db", "sqlite", seed, 0)
+        run = Run(f"sqlite:///{folder}/fuzz.db", "sqlite", seed, 0)
+        logging.getLogger("b24local").addHandler(run.faults)
         try:
             request = generate(seed, index, await run.catalogue())
+            if body_file:
+                Path(body_file).write_bytes(request.body)
+            text = request.describe(limit=4_000)
+            if send:
+                await run.seed_data()
+                run.faults.take()
+                answer = await run.send(request)
+                text += f"\n{answer.status} in {answer.elapsed:.3f} s: {answer.body[:2_000]!r}"
+                text += "\n" + (answer.trace or run.faults.take())
         finally:
+            logging.getLogger("b24local").removeHandler(run.faults)
             run.close()
-    if len(sys.argv) > 3:
-        Path(sys.argv[3]).write_bytes(request.body)
-    return request.describe(limit=4_000)
+    return text
 
 
 def main() -> int:
-    if len(sys.argv) < 3:
+    args = [a for a in sys.argv[1:] if a != "--send"]
+    if len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    print(asyncio.run(_catalogue_and_request(sys.argv[1], int(sys.argv[2]))))
+    body_file = args[2] if len(args) > 2 else None
+    print(asyncio.run(_again(args[0], int(args[1]), "--send" in sys.argv, body_file)))
     return 0
 
 

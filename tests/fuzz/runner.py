@@ -123,7 +123,7 @@ class Report:
             lines.append(f"  {count:>6,}x {label} [{kind}] {method or '-'} (first: index {first.index})")
         return "\n".join(lines)
 
-    def failure_text(self, groups: int = 20) -> str:
+    def failure_text(self, groups: int = 40) -> str:
         """The first failure of each (problem, generator, method), with how often it happened."""
         keys = list(self.examples)
         parts = [f"{self.counts[k]}x {self.examples[k][0].text(self.seed)}" for k in keys[:groups]]
