@@ -84,7 +84,6 @@ class Report:
     seed: str
     count: int
     statuses: Counter[int] = field(default_factory=Counter)
-    kinds: Counter[str] = field(default_factory=Counter)
     profile_times: list[float] = field(default_factory=list)
     worst: tuple[float, int, str] = (0.0, -1, "")  # ratio to the median profile call, index, kind
     seconds: float = 0.0
@@ -254,7 +253,6 @@ class Run:
         status, body, elapsed, trace = answer.status, answer.body, answer.elapsed, answer.trace
         report = self.report
         report.statuses[status] += 1
-        report.kinds[request.kind] += 1
         found = [(problem.split(":")[0], problem) for problem in answer_problems(request, status, body)]
         logged = self.faults.take()
         if trace:
