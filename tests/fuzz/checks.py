@@ -45,6 +45,8 @@ def answer_problems(request: FuzzRequest, status: int, body: bytes) -> list[str]
             return [*problems, f"not XML: {error}"]
         if root.tag != "response":
             problems.append(f"XML root <{root.tag}>, not <response>")
+        errors = root.iterfind("./result/result_error/*/error")  # a batch's failed commands
+        problems += ["batch command failed inside" for e in errors if e.text == "INTERNAL_SERVER_ERROR"]
         return problems
     try:
         parsed = json.loads(body)
