@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: serve test lint typecheck unit bench bench-budget compat lock clean
+.PHONY: serve test lint typecheck unit bench bench-budget compat fuzz lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ compat: $(TEST_STAMP)
 	if [ $$status -gt 1 ]; then echo "make compat: pytest exited $$status; docs/compatibility.md not written" >&2; exit $$status; fi; \
 	if [ $$status -eq 1 ]; then echo "make compat: some client tests failed; they are marked in the matrix" >&2; fi
 	$(BIN)/python tools/compat.py build/compat.json docs/compatibility.md
+
+# The long fuzz run (docs/reliability.md, "Fuzzing"): FUZZ_COUNT in-process requests on SQLite
+# (B24LOCAL_TEST_BACKENDS=postgres or sqlite,postgres for PostgreSQL) and a twentieth of that over raw
+# sockets; prints one summary line per part. `make test` runs the same test with 3,000.
+FUZZ_COUNT ?= 100000
+FUZZ_SEED ?= 14
+fuzz: $(TEST_STAMP)
+	B24LOCAL_FUZZ_COUNT=$(FUZZ_COUNT) B24LOCAL_FUZZ_SEED=$(FUZZ_SEED) \
+	B24LOCAL_TEST_BACKENDS=$${B24LOCAL_TEST_BACKENDS:-sqlite} \
+	$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/fuzz
 
 # Re-pin constraints.txt to what is installed now (run after changing dependencies).
 lock: $(TEST_STAMP)
