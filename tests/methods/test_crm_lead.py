@@ -673,6 +673,9 @@ TOO_MANY = (
 )
 
 
+LONG_PATTERN = "the pattern is longer than 20000 bytes."
+
+
 def nested(depth: int, inner: Any) -> Any:
     for _ in range(depth):
         inner = [inner]
@@ -699,6 +702,11 @@ def nested(depth: int, inner: Any) -> Any:
         ({"ID": [1, 2], ">ID": list(range(100))}, f"Filter field '>ID' is not valid: {TOO_MANY}"),
         ({"TITLE": "a\x00b"}, "Filter field 'TITLE' is not valid: the text contains a NUL character."),
         ({"@PHONE": ["1", "\x00"]}, "Filter field '@PHONE' is not valid: the text contains a NUL character."),
+        # SQLite refused a LIKE pattern over 50,000 bytes (500 once the table had a row).
+        ({"%TITLE": "a" * 20_001}, f"Filter field '%TITLE' is not valid: {LONG_PATTERN}"),
+        ({"!%TITLE": "ж" * 10_001}, f"Filter field '!%TITLE' is not valid: {LONG_PATTERN}"),
+        ({"=%TITLE": ["a", "%" * 20_001]}, f"Filter field '=%TITLE' is not valid: {LONG_PATTERN}"),
+        ({"%EMAIL": "a" * 20_001}, f"Filter field '%EMAIL' is not valid: {LONG_PATTERN}"),
     ],
 )
 def test_list_filter_limits(five: LiveServer, filters: dict[str, Any], description: str) -> None:
@@ -710,6 +718,8 @@ def test_list_filters_at_the_limits(five: LiveServer) -> None:
     assert ids(five, {"filter": {"!%TITLE": [f"x{n}" for n in range(99)] + ["lph"]}}) == [2, 3, 5]
     assert ids(five, {"filter": {" " * n + ">=ID": 4 for n in range(100)}}) == [4, 5]
     assert ids(five, {"filter": {"%PHONE": ["555", *(["none"] * 99)]}}) == [1, 3]
+    assert ids(five, {"filter": {"%TITLE": "%" * 20_000}}) == []  # escaped: 40,002 bytes
+    assert ids(five, {"filter": {"!%TITLE": "ж" * 10_000}}) == [1, 2, 3, 4, 5]
 
 
 def test_integers_of_any_length(five: LiveServer) -> None:

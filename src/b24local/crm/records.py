@@ -88,6 +88,8 @@ FILTER_IN_VALUES_MAX = 10_000
 #: one per value: bounds the SQL (SQLite nests an OR chain one level per term, at most 1,000) and
 #: the work per row.
 FILTER_TERMS_MAX = 100
+#: A pattern's bytes: escaped, twice this fits SQLite's limit on a LIKE pattern (50,000 bytes).
+FILTER_PATTERN_BYTES_MAX = 20_000
 
 
 class InvalidValue(ValueError):
@@ -253,6 +255,13 @@ def _converter(kind: str) -> Callable[[Any], Any]:
     if kind == "double":
         return _double_out
     return _text_out
+
+
+def _pattern(value: Any) -> str:
+    text = _php_string(value)
+    if len(text) > FILTER_PATTERN_BYTES_MAX // 4 and len(text.encode()) > FILTER_PATTERN_BYTES_MAX:
+        raise InvalidValue(f"the pattern is longer than {FILTER_PATTERN_BYTES_MAX} bytes")
+    return text
 
 
 def _filter_value(fld: Field, value: Any) -> Any:
@@ -857,7 +866,7 @@ class Records:
                 return Cond(term, "is_null" if op == "eq" else "not_null", "text" if textual else None)
             return None
         if op in PATTERN_OPS:
-            return Cond(term, op, _php_string(value))
+            return Cond(term, op, _pattern(value))
         if multifield and op in ORDERING_OPS:
             return None
         return Cond(term, op, _filter_value(fld, value))
