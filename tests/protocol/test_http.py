@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, quote_from_bytes, urlsplit
+from xml.etree import ElementTree
 
 import httpx
 import orjson
@@ -173,6 +174,20 @@ def test_w3_xml_suffix_any_case(server: LiveServer, bound_lead: tuple[int, int])
         assert response.text.startswith(
             XML_HEAD + f"<response><result><item><CONTACT_ID>{contact}</CONTACT_ID><SORT>10</SORT>"
         )
+
+
+def test_w3_xml_answers_are_well_formed(server: LiveServer) -> None:
+    # Issue 14 (fuzzer): control characters of stored values went into .xml answers as they were,
+    # and a map key ending in a line break passed as a tag name. XML 1.0 cannot hold them at all.
+    title = "a\x01b\x1f\ufffec\td"
+    added = server.call("crm.lead.add", {"fields": {"TITLE": title}})
+    response = server.raw("GET", f"{hook_path(server)}crm.lead.get.xml?id={added.result}")
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)
+    assert root.findtext("result/TITLE") == "a\ufffdb\ufffd\ufffdc\td"
+    batch = server.raw("POST", f"{hook_path(server)}batch.xml", json={"cmd": {"x\n": "crm.lead.fields"}})
+    assert batch.status_code == 200
+    assert ElementTree.fromstring(batch.content).find("result/result/item/TITLE") is not None
 
 
 def test_w3_other_http_methods_with_parameters(server: LiveServer, bound_lead: tuple[int, int]) -> None:

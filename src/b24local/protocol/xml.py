@@ -6,12 +6,14 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_NAME_OK = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+#: Characters XML 1.0 cannot hold, not even as a reference: most C0 controls, surrogates, U+FFFE/F.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _tag(name: str) -> str:
     # Map keys that are not valid XML names (numeric keys, filter prefixes) are written as <item>.
-    return name if _NAME_OK.match(name) else "item"
+    return name if _NAME_OK.fullmatch(name) else "item"
 
 
 def _scalar(value: Any) -> str:
@@ -21,7 +23,7 @@ def _scalar(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
-    return escape(str(value))
+    return escape(_NOT_XML.sub("\ufffd", str(value)))
 
 
 def _write(value: Any, out: list[str]) -> None:
