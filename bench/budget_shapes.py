@@ -142,6 +142,18 @@ def batch_pairs(limit: int) -> Shape:
     return Shape("batch 50 × filter pairs", "batch of 50 crm.lead.list, many ID pairs each", "batch", body)
 
 
+def percent_escapes(limit: int) -> Shape:
+    body = b"filter[%54ITLE]=" + repeat_within(b"%41", limit - 16)
+    return Shape("form %41 escapes", "one form value of percent escapes", "crm.lead.list", body, FORM)
+
+
+def percent_malformed(limit: int) -> Shape:
+    """As many malformed escapes as the decoder takes (10,000), the rest of the body valid ones."""
+    value = b"%z" * 10_000 + repeat_within(b"%41", limit - 20_016)
+    body = b"filter[%54ITLE]=" + value
+    return Shape("form malformed %", "10,000 malformed escapes, then valid ones", "crm.lead.list", body, FORM)
+
+
 def select_order(limit: int) -> Shape:
     order = {name: "DESC" for name in LEAD_FIELDS}
     body = json_list_to_limit(_json({"order": order, "select": []})[:-2], b'"TITLE","NAME","ID"', limit)
@@ -179,6 +191,8 @@ SHAPES: dict[str, Callable[[int], Shape]] = {
     "filter-ids": json_ids,
     "filter-gt": greater_than_many,
     "batch": batch_pairs,
+    "percent": percent_escapes,
+    "percent-malformed": percent_malformed,
     "select-order": select_order,
     "long-string": long_string,
     "items-set": items_set_accepted,
