@@ -722,6 +722,17 @@ def test_list_filters_at_the_limits(five: LiveServer) -> None:
     assert ids(five, {"filter": {"!%TITLE": "ж" * 10_000}}) == [1, 2, 3, 4, 5]
 
 
+def test_own_patterns_take_a_backslash_as_it_is(five: LiveServer) -> None:
+    """`=%` passes the caller's pattern to LIKE; PostgreSQL's LIKE escaped with a backslash and refused a
+    pattern ending in one (500, found by the fuzzer). On both backends it is a plain character."""
+    lead = add(five, TITLE="back\\slash\\", EMAIL=[{"VALUE": "x\\y@example.com"}])
+    assert ids(five, {"filter": {"=%TITLE": "%\\"}}) == [lead]
+    assert ids(five, {"filter": {"=%TITLE": "back\\%"}}) == [lead]
+    assert ids(five, {"filter": {"!=%TITLE": "%\\"}}) == [1, 2, 3, 4, 5]
+    assert ids(five, {"filter": {"=%EMAIL": "x\\%"}}) == [lead]
+    assert ids(five, {"filter": {"=%TITLE": "\\%"}}) == []
+
+
 def test_integers_of_any_length(five: LiveServer) -> None:
     """PHP's (int) saturates at 64 bits; Python's int() refused more than 4,300 digits (a 500)."""
     many = "9" * 5000

@@ -43,6 +43,7 @@ AUTH_CHANNEL = "b24local_auth"
 
 class PgCompiler(SqlCompiler):
     like = "ILIKE"  # SQLite's LIKE ignores ASCII case; the text columns collate "C", so ILIKE does too
+    raw_pattern = " ESCAPE ''"  # PostgreSQL's LIKE escapes with "\\" by default
     nulls_asc = " NULLS FIRST"  # SQLite sorts NULL as the smallest value
     nulls_desc = " NULLS LAST"
 

@@ -46,6 +46,8 @@ def access_row(entity_id: Any, assigned_by_id: Any, opened: Any) -> Row:
 class SqlCompiler:
     #: The case-insensitive (for ASCII) pattern match: SQLite's LIKE is one; PostgreSQL's is ILIKE.
     like = "LIKE"
+    #: After a caller's own pattern (`=%`): its backslash is a plain character, as in SQLite's LIKE.
+    raw_pattern = ""
     #: Where NULLs sort; "" keeps SQLite's own order (first ascending, last descending).
     nulls_asc = ""
     nulls_desc = ""
@@ -99,7 +101,7 @@ class SqlCompiler:
         if cond.op in ("contains", "not_contains"):
             return f"m.value {self.like} {self._param(_like_contains(cond.value))} ESCAPE '\\'"
         if cond.op in ("like", "not_like"):
-            return f"m.value {self.like} {self._param(cond.value)}"
+            return f"m.value {self.like} {self._param(cond.value)}{self.raw_pattern}"
         if cond.op in ("is_null", "not_null"):
             return "1=1"
         return f"m.value = {self._param(cond.value)}"
@@ -159,9 +161,10 @@ class SqlCompiler:
             pattern = self._param(_like_contains(value))
             return f"({expr} IS NULL OR {self.text(expr)} NOT {self.like} {pattern} ESCAPE '\\')"
         if op == "like":
-            return f"{self.text(expr)} {self.like} {self._param(value)}"
+            return f"{self.text(expr)} {self.like} {self._param(value)}{self.raw_pattern}"
         if op == "not_like":
-            return f"({expr} IS NULL OR {self.text(expr)} NOT {self.like} {self._param(value)})"
+            pattern = self._param(value)
+            return f"({expr} IS NULL OR {self.text(expr)} NOT {self.like} {pattern}{self.raw_pattern})"
         if op == "ne":
             return f"({expr} IS NULL OR {expr} <> {self._param(value)})"
         sql_op = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
