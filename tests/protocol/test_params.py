@@ -324,6 +324,32 @@ def test_key_limit_json() -> None:
     rejected(b"", JSON, orjson.dumps({"a": [[], {}] * 4_999 + [[0]]}))
 
 
+def test_arrays_made_by_names_cost_a_key_each() -> None:
+    # Issue 14 (budget benchmark): 9,990 names 32 levels deep made 310,000 arrays for 9,990 keys
+    # (a second of CPU). A new array costs a key, as a JSON object or list does: "a" and each "a[i]".
+    pairs = [b"a[%d][x]=1" % i for i in range(4_999)]
+    assert len(form(b"&".join(pairs))["a"]) == 4_999  # 4,999 pairs + "a" + 4,999 arrays = 9,999
+    assert "10000" in rejected(b"&".join([*pairs, b"a[4999][x]=1"])).description
+    assert "10000" in rejected(b"&".join(b"a[%d]" % i + b"[x]" * 31 + b"=1" for i in range(400))).description
+    # Arrays already made cost nothing more: 9,998 values in one list, 9,999 keys with "a".
+    assert len(form(b"&".join([b"a[]=1"] * 9_998))["a"]) == 9_998
+
+
+def test_json_containers_are_counted_before_parsing() -> None:
+    # Issue 14 (budget benchmark): 8 MiB of nested lists took a second to parse before the budget
+    # refused them. Brackets are counted first: the invalid tail is never reached.
+    body = b'{"a":[' + b"[]," * 10_001 + b"not json"
+    assert "10000" in rejected(b"", JSON, body).description
+    assert "not valid JSON" in rejected(b"", JSON, b'{"a":[' + b"[]," * 9_998 + b"not json").description
+    # Brackets inside strings are text: many of them, in one string or many, escaped quotes too.
+    assert decode_params(b"", JSON, orjson.dumps({"TITLE": "[{" * 20_000})) == {"TITLE": "[{" * 20_000}
+    strings = orjson.dumps({"a": ['\\"[["'] * 4_000})
+    assert decode_params(b"", JSON, strings)["a"][0] == '\\"[["'
+    # More strings than keys could hold (two per key) are refused unread.
+    many = b'{"a":[' + b'"[",' * 20_002 + b'""]}'
+    assert "10000" in rejected(b"", JSON, many).description
+
+
 def test_key_limit_counts_query_and_body_together() -> None:
     query = "&".join(f"q{i}=1" for i in range(6_000)).encode()
     body = "&".join(f"b{i}=1" for i in range(4_000)).encode()

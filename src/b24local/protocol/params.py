@@ -86,7 +86,7 @@ def _split_name(name: str) -> tuple[str, list[str | None]] | None:
     return base, indices
 
 
-def _assign(target: PhpArray, name: str, value: str) -> None:
+def _assign(target: PhpArray, name: str, value: str, budget: ParamBudget) -> None:
     split = _split_name(name)
     if split is None:
         return
@@ -96,6 +96,7 @@ def _assign(target: PhpArray, name: str, value: str) -> None:
     for index in indices:
         child = node.get(key)
         if not isinstance(child, PhpArray):
+            budget.spend(1)  # a new array is a key, as a JSON object or list is
             child = PhpArray()
             _put(node, key, child)
         node = child
@@ -154,7 +155,7 @@ def parse_str_into(target: PhpArray, data: bytes, budget: ParamBudget) -> None:
         if not pair:
             continue
         raw_name, _, raw_value = pair.partition(b"=")
-        _assign(target, _decode_text(raw_name), _decode_text(raw_value))
+        _assign(target, _decode_text(raw_name), _decode_text(raw_value), budget)
 
 
 def _finish_top(target: PhpArray) -> dict[str, Any]:
@@ -224,7 +225,7 @@ def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray, budget: Par
         if name is None or is_file:
             continue  # file uploads are not used by any method yet
         try:
-            _assign(target, name, data.decode("utf-8"))
+            _assign(target, name, data.decode("utf-8"), budget)
         except UnicodeDecodeError:
             raise invalid_request("Request parameters are not valid UTF-8") from None
 
@@ -252,7 +253,26 @@ def _check_json(value: dict[str, Any], body: bytes, budget: ParamBudget) -> None
                 stack.append((child, depth + 1, name))
 
 
+def _afford_containers(body: bytes, budget: ParamBudget) -> None:
+    """Refuse, before parsing, a body with more nested objects and lists than keys left: each costs a
+    key (an element or a value), and building millions of them is most of what parsing costs.
+
+    Brackets inside strings do not count. Only a body with more brackets than keys left is looked at
+    closer, and one with more strings than keys could hold (at most two per key) is refused unread."""
+    nested = body.count(b"[") + body.count(b"{") - 1
+    if nested <= budget.left:
+        return
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    if unescaped.count(b'"') // 2 > 2 * budget.left:
+        budget.spend(budget.left + 1)
+    outside = b"".join(unescaped.split(b'"')[::2])
+    nested = outside.count(b"[") + outside.count(b"{") - 1
+    if nested > budget.left:
+        budget.spend(nested)
+
+
 def _parse_json(body: bytes, budget: ParamBudget) -> dict[str, Any]:
+    _afford_containers(body, budget)
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
