@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from b24local.server import MAX_URL_BYTES
+
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 BOUNDARY = "b24budget0boundary"
@@ -81,9 +83,9 @@ def form_right_code(limit: int) -> Shape:
 
 
 def query_pairs(limit: int) -> Shape:
-    return Shape(
-        "query a[]=1", "a[]=1 pairs in the query string", "crm.lead.list", b"", FORM, _form_pairs(limit)
-    )
+    """Up to the request line's limit: past it the server answers 414 while the client still sends."""
+    pairs = _form_pairs(min(limit, MAX_URL_BYTES - 200))
+    return Shape("query a[]=1", "a[]=1 pairs in the query string", "crm.lead.list", b"", FORM, pairs)
 
 
 def multipart_names(limit: int) -> Shape:
@@ -101,10 +103,12 @@ def brackets_deep(limit: int) -> Shape:
 
 
 def brackets_accepted(limit: int) -> Shape:
-    """As many names 32 levels deep (the decoder's bound) as keys are taken."""
-    pairs = [f"a[{i}]".encode() + b"[x]" * 31 + b"=1" for i in range(KEYS_ACCEPTED)]
+    """As many names 32 levels deep (the decoder's bound) as keys are taken: each costs its pair and
+    the 31 arrays it makes."""
+    names = KEYS_ACCEPTED // 32
+    pairs = [f"a[{i}]".encode() + b"[x]" * 31 + b"=1" for i in range(names)]
     body = b"&".join(pairs)
-    return Shape("brackets 32×9,990", f"{KEYS_ACCEPTED:,} names 32 levels deep", "crm.lead.list", body, FORM)
+    return Shape(f"brackets 32×{names}", f"{names:,} names 32 levels deep", "crm.lead.list", body, FORM)
 
 
 def json_deep(limit: int) -> Shape:
@@ -154,6 +158,23 @@ def percent_malformed(limit: int) -> Shape:
     return Shape("form malformed %", "10,000 malformed escapes, then valid ones", "crm.lead.list", body, FORM)
 
 
+def _patterns(count: int) -> list[str]:
+    return [f"no such title {n}" for n in range(count)]
+
+
+def filter_patterns(limit: int) -> Shape:
+    """The most OR-ed substring tests a filter takes: each is a scan of every lead's TITLE."""
+    body = _json({"filter": {"%TITLE": _patterns(100)}, "select": ["ID"]})
+    return Shape("filter %TITLE ×100", "crm.lead.list, 100 substrings OR-ed", "crm.lead.list", body)
+
+
+def batch_patterns(limit: int) -> Shape:
+    query = "&".join(f"filter[%25TITLE][]={p.replace(' ', '+')}" for p in _patterns(100))
+    commands = {f"c{c}": f"crm.lead.list?select[]=ID&{query}" for c in range(50)}
+    body = _json({"halt": 0, "cmd": commands})
+    return Shape("batch 50 × %TITLE ×100", "batch of 50 of the filter above", "batch", body)
+
+
 def select_order(limit: int) -> Shape:
     order = {name: "DESC" for name in LEAD_FIELDS}
     body = json_list_to_limit(_json({"order": order, "select": []})[:-2], b'"TITLE","NAME","ID"', limit)
@@ -193,6 +214,8 @@ SHAPES: dict[str, Callable[[int], Shape]] = {
     "batch": batch_pairs,
     "percent": percent_escapes,
     "percent-malformed": percent_malformed,
+    "filter-patterns": filter_patterns,
+    "batch-patterns": batch_patterns,
     "select-order": select_order,
     "long-string": long_string,
     "items-set": items_set_accepted,

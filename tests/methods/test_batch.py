@@ -916,3 +916,23 @@ def test_portal_short_reference_names(fresh_server: LiveServer) -> None:
     assert reply.result["result"]["by_total"]["ID"] == "3"
     assert reply.result["result"]["long_form"]["ID"] == "3"
     assert reply.result["result_total"] == {"page": 3}
+
+
+def test_pattern_filters_are_counted_across_the_batch(server: LiveServer) -> None:
+    """Issue 14 (budget benchmark): each `%` comparison scans every lead, and a batch of 50 lists with
+    100 of them each kept a process busy for 21 s over 100,000 leads. 100 per request, in all."""
+    sixty = "&".join(f"filter[%25TITLE][]=no+such+{n}" for n in range(60))
+    two = "filter[%25TITLE]=x&filter[!%25NAME]=y"
+    response = batch(server, {"cmd": {"a": f"crm.lead.list?{sixty}", "b": f"crm.lead.list?{sixty}"}})
+    result = answer(response)
+    assert result["result"] == {"a": []}
+    assert result["result_error"] == {
+        "b": {
+            "error": "INVALID_REQUEST",
+            "error_description": "Too many substring and pattern filters: more than 100 in one request "
+            "(a batch counts all its commands)",
+        }
+    }
+    fifty = answer(batch(server, {"cmd": [f"crm.lead.list?{two}&filter[ID]=0"] * 50}))
+    assert fifty["result"] == [[]] * 50
+    assert fifty["result_error"] == []

@@ -284,6 +284,17 @@ def _filter_value(fld: Field, value: Any) -> Any:
     return _php_string(value)
 
 
+def _patterns(conditions: Iterable[Condition]) -> int:
+    """Substring and pattern comparisons among ``conditions`` (a filter's grammar nests one level)."""
+    count = 0
+    for cond in conditions:
+        if isinstance(cond, Cond):
+            count += cond.op in PATTERN_OPS
+        else:
+            count += _patterns(cond.parts)
+    return count
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value in ("", [], {})
 
@@ -696,13 +707,24 @@ class Records:
         tx.entity_delete(self.entity, entity_id)
         return True
 
-    def page(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> ListPage:
-        """M4 with paging Q1–Q3: one SELECT for the page, one count(*) only when it is needed."""
+    def page(
+        self,
+        tx: Transaction,
+        perms: Permissions,
+        params: dict[str, Any],
+        spend_patterns: Callable[[int], None] = lambda count: None,
+    ) -> ListPage:
+        """M4 with paging Q1–Q3: one SELECT for the page, one count(*) only when it is needed.
+
+        ``spend_patterns`` is told how many substring and pattern comparisons the filter makes: each
+        scans every row, so the caller bounds them across a request."""
         self._check_level(perms, "read")
         filters = self._array_param(params, "filter")
         order = self._array_param(params, "order")
         shape = self.select(param(params, "select"))
-        where = AllOf((perms.read_scope(self.entity), *self.conditions(filters)))
+        conditions = self.conditions(filters)
+        spend_patterns(_patterns(conditions))
+        where = AllOf((perms.read_scope(self.entity), *conditions))
         start = php_int(param(params, "start"))
         query = Query(where=where, order=self.order(order), offset=max(start, 0), limit=PAGE_SIZE)
         rows = tx.entity_select(self.entity, query)

@@ -103,6 +103,6 @@ def register_family(entity: EntityType) -> Records:
         result=Result({"type": "array", "items": record}, page=True),
     )
     def list_(call: Call) -> ListPage:
-        return records.page(call.tx, call.perms, call.params)
+        return records.page(call.tx, call.perms, call.params, call.budget.spend_patterns)
 
     return records

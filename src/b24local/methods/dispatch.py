@@ -89,7 +89,8 @@ class Dispatcher:
                             check(ctx, entry, tx)
                         assert entry.handler is not None
                         ran = True
-                        result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx)))
+                        request = ParamBudget() if budget is None else budget
+                        result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
                     break
                 except StorageBusy as busy:
                     # Rolled back: nothing of this attempt was written, so the whole call may run again.
@@ -123,6 +124,6 @@ class Dispatcher:
             raise insufficient_scope()
         assert entry.calls_handler is not None
         started = time.perf_counter()
-        calls = Calls(ctx, params, lambda name, p: self.call(ctx, name, p), self.find, budget)
+        calls = Calls(ctx, params, lambda name, p: self.call(ctx, name, p, budget), self.find, budget)
         result = entry.calls_handler(calls)
         return result, time.perf_counter() - started

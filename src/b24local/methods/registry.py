@@ -46,6 +46,7 @@ class Call:
     params: dict[str, Any]
     tx: Transaction
     perms: Permissions
+    budget: ParamBudget = field(default_factory=ParamBudget)  # the request's (a batch's, for its calls)
 
 
 @dataclass(slots=True)
