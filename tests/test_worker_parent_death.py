@@ -32,9 +32,9 @@ BOUND = 15.0
 #: resort (ending the process) comes within the test's bound.
 SCRIPT = """
 import os, signal, sys, time
-from b24local import cli
+from b24local import supervisor
 
-cli.STOP_GRACE = 2.0
+supervisor.STOP_GRACE = 2.0
 MODE = sys.argv[1]
 
 def lossy_worker():
@@ -44,15 +44,15 @@ def lossy_worker():
         if not lost:
             lost.append(signum)
             return
-        raise cli._Stopped(0)
+        raise supervisor.Stopped(0)
 
-    for sig in cli.STOP_SIGNALS:
+    for sig in supervisor.STOP_SIGNALS:
         signal.signal(sig, on_stop if MODE == "lose-first" else signal.SIG_IGN)
     os.write(1, f"serving {os.getpid()}\\n".encode())  # one write: the two workers share the pipe
     while True:
         time.sleep(0.05)
 
-sys.exit(cli._supervise(2, lossy_worker))
+sys.exit(supervisor.supervise(2, lossy_worker))
 """
 
 

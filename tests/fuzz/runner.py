@@ -1,6 +1,6 @@
 """A fuzz run in-process: the real ASGI app over a real database, called as an ASGI server calls it.
 
-The app is built as ``b24local serve`` builds it (cli.py) on a new database, with a few users and
+The app is built as ``b24local serve`` builds it (cli/serve.py) on a new database, with a few users and
 webhooks (one per caller of encode.CALLERS) and a few dozen seeded leads, contacts and bindings. Each
 request is judged at once: its answer (checks.py), its time against the median of a trivial call
 (``profile``) measured all through the same run, and after a write the database invariants.

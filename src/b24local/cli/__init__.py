@@ -1,0 +1,45 @@
+"""The ``b24local`` command line: serve, db upgrade, app create, webhook create/disable/delete,
+user create/update, department create, role create/assign.
+
+Every failure the user can cause (a wrong flag, an unreachable database, a port in use) ends in one
+line on stderr and a non-zero exit, never a traceback.
+
+The parser is in parser.py, ``serve`` in serve.py (its worker processes in b24local.supervisor), the
+other commands in admin.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from b24local.cli import serve
+from b24local.cli.admin import USER_COMMANDS, app_create, db_upgrade, webhook_create, webhook_revoke
+from b24local.cli.parser import CliError, build_parser
+from b24local.cli.serve import serving_storage
+from b24local.storage.sqlite import StorageError
+
+__all__ = ["CliError", "build_parser", "main", "serving_storage"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "serve":
+            return serve.serve(args)
+        if args.command == "app":
+            return app_create(args)
+        if args.command == "db":
+            return db_upgrade(args)
+        if args.command == "webhook":
+            return webhook_create(args) if args.action == "create" else webhook_revoke(args)
+        return USER_COMMANDS[(args.command, args.action)](args)
+    except CliError as exc:
+        print(f"b24local: error: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"b24local: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

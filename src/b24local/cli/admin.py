@@ -1,0 +1,187 @@
+"""The admin commands of ``b24local``: db upgrade, app create, webhook create/disable/delete, user
+create/update, department create, role create/assign. Each opens the database, changes it in one
+transaction and prints what the user needs (an id, a URL, a secret).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+
+from b24local.auth import oauth
+from b24local.auth.webhooks import hash_secret, new_code
+from b24local.cli.parser import CliError
+from b24local.config import Config, database_url
+from b24local.storage.open import open_storage
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    """``db upgrade``: opening a storage applies its pending migrations; print what it did."""
+    storage = open_storage(database_url(args.database))
+    try:
+        applied = list(getattr(storage, "applied_migrations", []))
+        version = getattr(storage, "schema_version", None)
+        current = version() if callable(version) else None
+    finally:
+        storage.close()
+    if applied:
+        print(f"Applied migrations: {', '.join(str(v) for v in applied)}")
+    else:
+        print("No pending migrations.")
+    if current is not None:
+        print(f"Schema version: {current}")
+    return 0
+
+
+def webhook_create(args: argparse.Namespace) -> int:
+    storage = open_storage(database_url(args.database))
+    try:
+        code = args.code or new_code()
+        with storage.write() as tx:
+            if tx.user_get(args.user) is None:
+                raise CliError(f"no user with id {args.user}")
+            tx.webhook_add(args.user, hash_secret(code), args.scope)
+    finally:
+        storage.close()
+    print(Config(host=args.host, port=args.port).webhook_url(args.user, code))
+    return 0
+
+
+def webhook_revoke(args: argparse.Namespace) -> int:
+    """``webhook disable`` / ``webhook delete``: the webhook of ``--user`` whose code is ``--code``."""
+    storage = open_storage(database_url(args.database))
+    try:
+        presented = hash_secret(args.code)
+        with storage.write() as tx:
+            found = [h for h in tx.webhooks_of_user(args.user) if hmac.compare_digest(h.code_hash, presented)]
+            if not found:
+                raise CliError(f"user {args.user} has no webhook with that code")
+            for hook in found:
+                if args.action == "delete":
+                    tx.webhook_delete(hook.id)
+                else:
+                    tx.webhook_set_active(hook.id, False)
+    finally:
+        storage.close()
+    print(f"Webhook {found[0].id} of user {args.user} {args.action}d.")
+    return 0
+
+
+def app_create(args: argparse.Namespace) -> int:
+    """``app create``: prints ``client_id: …`` and ``client_secret: …`` (the secret is stored hashed)."""
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            client_id, secret = oauth.create_app(tx, args.name.strip(), args.scope, args.redirect_uri)
+    finally:
+        storage.close()
+    print(f"client_id: {client_id}")
+    print(f"client_secret: {secret}")
+    return 0
+
+
+def user_create(args: argparse.Namespace) -> int:
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            user_id = tx.user_add(args.name, args.last_name, args.admin, not args.no_crm_access)
+    finally:
+        storage.close()
+    print(user_id)
+    return 0
+
+
+def user_update(args: argparse.Namespace) -> int:
+    changes: dict[str, object] = {}
+    for name, value in (
+        ("name", args.name),
+        ("last_name", args.last_name),
+        ("is_admin", args.admin),
+        ("active", args.active),
+        ("crm_access", args.crm_access),
+    ):
+        if value is not None:
+            changes[name] = value
+    if args.name is not None and not args.name.strip():
+        raise CliError("--name must not be empty")
+    departments = [] if args.no_department else args.department
+    if not changes and departments is None:
+        raise CliError("nothing to change")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            if tx.user_get(args.id) is None:
+                raise CliError(f"no user with id {args.id}")
+            for department_id in departments or ():
+                if not tx.department_exists(department_id):
+                    raise CliError(f"no department with id {department_id}")
+            tx.user_update(args.id, changes)
+            if departments is not None:
+                tx.user_departments_set(args.id, departments)
+    finally:
+        storage.close()
+    return 0
+
+
+def department_create(args: argparse.Namespace) -> int:
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            if args.parent is not None and not tx.department_exists(args.parent):
+                raise CliError(f"no department with id {args.parent}")
+            department_id = tx.department_add(args.name, args.parent)
+    finally:
+        storage.close()
+    print(department_id)
+    return 0
+
+
+def role_create(args: argparse.Namespace) -> int:
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    levels: dict[tuple[str, str], int] = {}
+    for triples in args.perm:  # a later --perm overrides an earlier one for the same pair
+        for entity, action, level in triples:
+            levels[(entity, action)] = int(level)
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            role_id = tx.role_add(args.name, levels)
+    finally:
+        storage.close()
+    print(role_id)
+    return 0
+
+
+def role_assign(args: argparse.Namespace) -> int:
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            if not tx.role_exists(args.role):
+                raise CliError(f"no role with id {args.role}")
+            if args.user is not None:
+                if tx.user_get(args.user) is None:
+                    raise CliError(f"no user with id {args.user}")
+                tx.role_assign(args.role, user_id=args.user)
+            else:
+                if not tx.department_exists(args.department):
+                    raise CliError(f"no department with id {args.department}")
+                tx.role_assign(args.role, department_id=args.department)
+    finally:
+        storage.close()
+    return 0
+
+
+USER_COMMANDS = {
+    ("user", "create"): user_create,
+    ("user", "update"): user_update,
+    ("department", "create"): department_create,
+    ("role", "create"): role_create,
+    ("role", "assign"): role_assign,
+}

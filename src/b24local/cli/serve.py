@@ -1,0 +1,224 @@
+"""``b24local serve``: the database's first user and webhook, TLS files, portal and connection limits,
+the listening socket, then uvicorn in this process or in forked workers (b24local.supervisor).
+
+uvicorn and the app are imported inside the functions: admin commands stay cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from b24local import __version__, clock
+from b24local.auth import oauth
+from b24local.auth.limits import Limits
+from b24local.auth.webhooks import hash_secret, new_code
+from b24local.cli.parser import CliError
+from b24local.config import Config, data_dir, database_url, redacted_url
+from b24local.storage.base import Storage
+from b24local.storage.open import open_storage
+from b24local.supervisor import STOP_SIGNALS, Stopped, raise_stopped, supervise
+from b24local.tls import TlsFiles, local_certificate
+
+if TYPE_CHECKING:
+    from b24local.server import ConnectionLimits
+
+DEFAULT_SCOPES = ("crm",)
+
+
+def _bootstrap(storage: Storage) -> str | None:
+    """On an empty database: user 1 (an administrator) and a crm webhook for it; returns the code."""
+    with storage.write() as tx:
+        if tx.user_count() > 0:
+            return None
+        user_id = tx.user_add("Admin", "", True)
+        code = new_code()
+        tx.webhook_add(user_id, hash_secret(code), DEFAULT_SCOPES)
+        return code
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # With the protocol named, asyncio's own loop sets TCP_NODELAY on accepted connections.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _tls_files(args: argparse.Namespace, url: str) -> TlsFiles | None:
+    if args.tls_cert:
+        for path in (args.tls_cert, args.tls_key):
+            if not Path(path).is_file():
+                raise CliError(f"no such file: {path}")
+        return TlsFiles(cert=Path(args.tls_cert), key=Path(args.tls_key), ca=None)
+    if not args.tls:
+        return None
+    folder = data_dir(args.data_dir, url) / "tls"
+    try:
+        return local_certificate(folder)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot prepare the local CA in {folder}: {exc}") from None
+
+
+def serve(args: argparse.Namespace) -> int:
+    # A stop signal ends the process with status 0 at any moment: before the server runs (the
+    # handlers below), while it runs (uvicorn's own, which shut down gracefully and then re-raise the
+    # signal under these), and after.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, raise_stopped)
+    try:
+        return _serve(args)
+    except Stopped:
+        return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: F401  (imported once, before any worker is forked)
+
+    from b24local.app import App
+
+    if not 0 < args.port < 65536:
+        raise CliError(f"invalid port {args.port}")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CliError("--tls-cert and --tls-key go together")
+    url = database_url(args.database)
+    tls = _tls_files(args, url)
+    config = Config(host=args.host, port=args.port, database_url=url, tls=tls is not None)
+    limits = _limits(args)
+    connections = _connection_limits(args)
+    sock = _bind(config.host, config.port)
+    workers = args.workers
+    if workers > 1 and not hasattr(os, "fork"):
+        raise CliError("--workers above 1 needs a system with fork()")
+    # With workers, each opens its own storage after the fork: a connection never crosses one.
+    storage = serving_storage(args, config.database_url, serving=workers == 1)
+    try:
+        code = _bootstrap(storage)
+    finally:
+        if workers > 1:
+            storage.close()
+    print(f"b24local {__version__} on {config.base_url} with {config.database_url}", flush=True)
+    if workers > 1:
+        print(f"{workers} worker processes", flush=True)
+    if tls is not None and tls.ca is not None:
+        print(
+            f"TLS: local CA certificate {tls.ca.resolve()} "
+            "(point REQUESTS_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at it)",
+            flush=True,
+        )
+    if code is not None:
+        print("Created user 1 (administrator) and a webhook with scope crm:", flush=True)
+        print(config.webhook_url(1, code), flush=True)
+    else:
+        print(
+            "Existing database: use the webhook URL printed when it was created, or make another with "
+            "'b24local webhook create --user 1 --scope crm'.",
+            flush=True,
+        )
+    if workers > 1:
+        return supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
+    _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
+    return 0
+
+
+def serving_storage(args: argparse.Namespace, url: str, *, serving: bool = True) -> Storage:
+    """The storage a server process opens, with the settings of its ``serve`` command line."""
+    return open_storage(url, serving=serving, sqlite_synchronous=args.sqlite_synchronous)
+
+
+def _connection_limits(args: argparse.Namespace) -> ConnectionLimits:
+    from b24local import server
+
+    most = args.max_connections
+    if most is None:
+        most = server.default_max_connections()
+    elif not server.make_room_for(most):
+        raise CliError(
+            f"--max-connections {most}: the descriptor limit (ulimit -n) allows at most "
+            f"{server.hard_room()} per process"
+        )
+    head_timeout = server.DEFAULT_HEAD_TIMEOUT if args.header_timeout is None else args.header_timeout
+    return server.ConnectionLimits(head_timeout=head_timeout, max_connections=most)
+
+
+def _run_uvicorn(app: Any, tls: TlsFiles | None, sock: socket.socket, limits: ConnectionLimits) -> None:
+    from b24local import server
+
+    server.run(
+        app,
+        sock,
+        limits,
+        # Idle keep-alive connections (a TLS close waits for the peer) must not hold up a stop.
+        timeout_graceful_shutdown=3,
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
+    )
+
+
+def _worker(
+    args: argparse.Namespace,
+    config: Config,
+    limits: Limits,
+    tls: TlsFiles | None,
+    sock: socket.socket,
+    *,
+    connections: ConnectionLimits,
+) -> None:
+    """One worker process: its own storage (and WAL checkpointer) and its own uvicorn on the socket."""
+    from b24local.app import App
+
+    storage = serving_storage(args, config.database_url)
+    _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    if args.operating_limit is not None and args.limits == "off":
+        raise CliError("--operating-limit needs --limits standard or enterprise")
+    if args.fake_clock:
+        try:
+            clock.use(clock.FileClock(Path(args.fake_clock)))
+        except (OSError, ValueError):
+            raise CliError(f"--fake-clock: {args.fake_clock} must hold a Unix time in seconds") from None
+    redis_url = args.redis or os.environ.get("B24LOCAL_REDIS_URL") or None
+    if args.redis and args.limits == "off":
+        raise CliError("--redis needs --limits standard or enterprise")
+    if redis_url is not None and args.limits != "off":
+        _check_redis(redis_url)
+    return Limits(args.limits, operating_limit=args.operating_limit, shared=True, redis_url=redis_url)
+
+
+def _check_redis(url: str) -> None:
+    """Fail at start, in one line, when Redis cannot be reached (without printing the URL's password)."""
+    import redis
+
+    shown = redacted_url(url)
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    except ValueError as exc:
+        raise CliError(f"--redis: {shown}: {exc}") from None
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise CliError(f"--redis: cannot reach {shown}: {type(exc).__name__}") from None
+    finally:
+        client.close()
+
+
+def _oauth_settings(args: argparse.Namespace) -> oauth.OAuthSettings:
+    return oauth.OAuthSettings(
+        code_ttl=args.oauth_code_ttl,
+        access_ttl=args.oauth_access_ttl,
+        refresh_ttl=args.oauth_refresh_ttl,
+        auto_approve_user=args.auto_approve_user,
+    )
