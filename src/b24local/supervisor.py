@@ -43,7 +43,7 @@ def supervise(count: int, run_worker: Callable[[], None]) -> int:
         if not stopping:
             stopping.append(time.monotonic())
         for pid in list(children):
-            if pid not in signalled:  # a second SIGTERM would make uvicorn skip its graceful stop
+            if pid not in signalled:  # once each: the loop below calls this again while it waits
                 signalled.add(pid)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
