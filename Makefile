@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: serve test lint typecheck unit bench bench-budget compat fuzz lock clean
+.PHONY: serve test lint typecheck unit bench bench-budget compat docs fuzz lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ compat: $(TEST_STAMP)
 	if [ $$status -gt 1 ]; then echo "make compat: pytest exited $$status; docs/compatibility.md not written" >&2; exit $$status; fi; \
 	if [ $$status -eq 1 ]; then echo "make compat: some client tests failed; they are marked in the matrix" >&2; fi
 	$(BIN)/python tools/compat.py build/compat.json docs/compatibility.md
+
+# docs/methods.md (the methods and their coverage of the official list) and the official list the server
+# ships (src/b24local/methods/official_methods.txt), both from ../shared/b24-docs/methods.tsv.
+docs: $(STAMP)
+	$(BIN)/python tools/methods_doc.py
 
 # The long fuzz run (docs/reliability.md, "Fuzzing"): FUZZ_COUNT in-process requests on SQLite
 # (B24LOCAL_TEST_BACKENDS=postgres or sqlite,postgres for PostgreSQL) and a twentieth of that over raw

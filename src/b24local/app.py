@@ -25,6 +25,7 @@ from b24local.protocol.budget import ParamBudget
 from b24local.protocol.envelope import CURRENT_TIMING, JSON_TYPE, CallTiming, render, success_body
 from b24local.protocol.errors import (
     ApiError,
+    Header,
     entity_too_large,
     internal_error,
 )
@@ -122,6 +123,7 @@ class App:
             return
         address = parse_rest_path(scope["path"])
         fmt = address.fmt if address else "json"
+        extra_headers: tuple[Header, ...] = ()  # an error's own (X-B24local-Not-Implemented)
         try:
             if address is None:
                 status, body = 404, {"error": "NOT_FOUND", "error_description": "Not found: use /rest/..."}
@@ -135,6 +137,7 @@ class App:
         except ApiError as error:
             status, body = error.status, error.body()
             content_type, payload = render(body, fmt)
+            extra_headers = error.headers
         except Exception:
             request_id = uuid.uuid4().hex[:12]
             method = address.method if address else "-"
@@ -142,13 +145,9 @@ class App:
             fault = internal_error()
             status = fault.status
             content_type, payload = render(fault.body(), fmt)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
-            }
-        )
+        headers = [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())]
+        headers.extend(extra_headers)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
     def _handle(self, scope: Scope, address: Address, raw: bytes, timing: CallTiming) -> dict[str, Any]:

@@ -6,21 +6,17 @@ installed: a client or a feature added to the tests without regenerating the doc
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.clients.conftest import FEATURES, StaticMarker, static_compat_markers
+from tests.scripts import load_tool
 
 CLIENTS_DIR = Path(__file__).resolve().parent
 ROOT = CLIENTS_DIR.parents[1]
 DOC = ROOT / "docs" / "compatibility.md"
-TOOL = ROOT / "tools" / "compat.py"
 REGENERATE = "regenerate docs/compatibility.md with `make compat`"
 
 
@@ -43,22 +39,10 @@ def markers() -> list[StaticMarker]:
     return found
 
 
-@functools.cache
-def load_tool() -> ModuleType:
-    """tools/compat.py (a script, not a package) as a module."""
-    name = "b24local_tools_compat"
-    spec = importlib.util.spec_from_file_location(name, TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
 def doc_matrix() -> tuple[list[str], dict[str, dict[str, str]]]:
     """The matrix's feature columns and, per client, its cells."""
     assert DOC.is_file(), f"{DOC} is missing: {REGENERATE}"
-    tool = load_tool()
+    tool = load_tool("compat")
     text = DOC.read_text(encoding="utf-8")
     match = re.search(re.escape(tool.MATRIX_START) + r"\n(.*?)\n" + re.escape(tool.MATRIX_END), text, re.S)
     assert match, f"no matrix between {tool.MATRIX_START} and {tool.MATRIX_END}: {REGENERATE}"
@@ -83,11 +67,11 @@ def test_markers_in_source_are_valid() -> None:
 
 
 def test_tool_and_conftest_agree_on_features() -> None:
-    assert list(load_tool().FEATURES) == list(FEATURES)
+    assert list(load_tool("compat").FEATURES) == list(FEATURES)
 
 
 def test_every_client_is_described_in_the_tool() -> None:
-    described = set(load_tool().CLIENTS)
+    described = set(load_tool("compat").CLIENTS)
     missing = sorted({marker.client for marker in markers()} - described)
     assert not missing, f"add {missing} to CLIENTS in tools/compat.py, then {REGENERATE}"
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
+from b24local.methods.official import unknown_method
 from b24local.methods.registry import Call, Calls, Method, load_all
 from b24local.protocol.budget import ParamBudget
-from b24local.protocol.errors import insufficient_scope, method_not_found, server_busy
+from b24local.protocol.errors import insufficient_scope, server_busy
 from b24local.storage.base import Storage, Transaction
 from b24local.storage.busy import LOCK_WAIT, REFERENCE_RERUNS, ReferenceGone, StorageBusy, sleep_before_retry
 
@@ -41,7 +42,7 @@ class Dispatcher:
     def find(self, name: str) -> Method:
         found = self.methods.get(name.lower())
         if found is None:
-            raise method_not_found()
+            raise unknown_method(name)
         return found
 
     def call(
@@ -82,7 +83,7 @@ class Dispatcher:
                             assert not isinstance(auth, AuthContext)
                             ctx = auth(tx)
                         if entry is None:
-                            raise method_not_found()
+                            raise unknown_method(name)
                         if not ctx.has_scope(entry.scope):
                             raise insufficient_scope()
                         for check in self.call_checks:

@@ -166,17 +166,22 @@ def _statuses(method: Method) -> list[str]:
     return sorted(statuses)
 
 
-def _operation(method: Method, verb: str, oauth: bool) -> dict[str, Any]:
-    notes = [f"Scope `{method.scope}`."]
+def notes(method: Method) -> list[str]:
+    """What a reader should know beside the summary (also in docs/methods.md)."""
+    out = [f"Scope `{method.scope}`."]
     if method.write:
-        notes.append("Writes in one transaction.")
+        out.append("Writes in one transaction.")
     if not method.batch:
-        notes.append("Not allowed inside `batch`.")
+        out.append("Not allowed inside `batch`.")
+    return out
+
+
+def _operation(method: Method, verb: str, oauth: bool) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": f"{method.name.replace('.', '_')}_{'oauth' if oauth else 'webhook'}_{verb}",
         "tags": [method.scope],
         "summary": method.summary,
-        "description": " ".join(notes),
+        "description": " ".join(notes(method)),
         "security": [{"oauthToken": []}] if oauth else [],
     }
     if verb == "get":

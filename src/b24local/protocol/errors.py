@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+#: An HTTP header of an error answer: (lower-case name, value).
+Header = tuple[bytes, bytes]
+
+#: Added to 404 Method not found when the method is on Bitrix24's official list but b24local lacks it
+#: (docs/deviations.md, "Protocol").
+NOT_IMPLEMENTED_HEADER: Header = (b"x-b24local-not-implemented", b"1")
+
 
 class ApiError(Exception):
-    """A call failed in a way the caller is told about (contract protocol.md V3)."""
+    """A call failed in a way the caller is told about (contract protocol.md V3).
 
-    __slots__ = ("code", "description", "status")
+    ``headers`` go into the HTTP answer beside the body; an error inside ``batch`` has none.
+    """
 
-    def __init__(self, status: int, code: str, description: str) -> None:
+    __slots__ = ("code", "description", "headers", "status")
+
+    def __init__(self, status: int, code: str, description: str, headers: tuple[Header, ...] = ()) -> None:
         super().__init__(f"{status} {code}: {description}")
         self.status = status
         self.code = code
         self.description = description
+        self.headers = headers
 
     def body(self) -> dict[str, str]:
         return {"error": self.code, "error_description": self.description}
@@ -48,8 +59,10 @@ def insufficient_scope() -> ApiError:
     )
 
 
-def method_not_found() -> ApiError:
-    return ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+def method_not_found(listed: bool = False) -> ApiError:
+    """``listed``: the method is on the official list (a portal has it), so the answer says so."""
+    headers = (NOT_IMPLEMENTED_HEADER,) if listed else ()
+    return ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!", headers)
 
 
 def invalid_request(description: str) -> ApiError:
