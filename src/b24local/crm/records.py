@@ -12,15 +12,24 @@ Everything is driven by the field definitions (:mod:`b24local.crm.entity_fields`
 
 from __future__ import annotations
 
-import math
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from b24local.crm.bindings import BindingEngine, Wanted
+from b24local.crm.codec import (
+    REFERENCE_TYPES,
+    TEXT_TYPES,
+    InvalidValue,
+    parse_date,
+    parse_timestamp,
+    php_double,
+    php_string,
+    printer_for,
+    text_out,
+    to_column,
+)
 from b24local.crm.entities import BindingKind, EntityType, bindings_bound_to, bindings_owned_by
 from b24local.crm.fields import Field
 from b24local.crm.permissions import Action, Level, Permissions
@@ -36,17 +45,12 @@ from b24local.crm.query import (
     Query,
     Term,
 )
-from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_float, php_int
-from b24local.protocol.envelope import ListPage, iso_local
+from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_int
+from b24local.protocol.envelope import ListPage
 from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction
 
 PAGE_SIZE = 50
-
-#: Field types holding the id of another record: 0 or less means "none" and is stored as NULL.
-REFERENCE_TYPES = frozenset({"user", "crm_company", "crm_contact", "crm_lead"})
-#: Field types kept as text; an empty filter value on them also matches ''.
-TEXT_TYPES = frozenset({"string", "char", "crm_status", "crm_currency", "date"})
 
 #: Entities whose add/update needs one of these fields non-empty (crud.md C2).
 ONE_OF_REQUIRED: dict[str, tuple[str, ...]] = {"contact": ("NAME", "LAST_NAME")}
@@ -92,173 +96,8 @@ FILTER_TERMS_MAX = 100
 FILTER_PATTERN_BYTES_MAX = 20_000
 
 
-class InvalidValue(ValueError):
-    """A value that cannot be converted to its field's type; the message completes a sentence."""
-
-
-# Value conversion --------------------------------------------------------------------------------
-
-
-_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-
-
-def _show(value: Any) -> str:
-    return f"'{value[:60]}'" if isinstance(value, str) else repr(value)[:60]
-
-
-def parse_datetime(value: Any) -> datetime:
-    """``2024-05-23``, ``2024-05-23T18:18:25+02:00``, ``2024-05-23 18:18:25``, ``23.05.2024 18:18``…
-
-    A value without a zone is in the server's local time; a date alone is its midnight.
-    """
-    if not isinstance(value, str):
-        raise InvalidValue(f"{_show(value)} is not a date")
-    text = value.strip()
-    dmy = _DMY.match(text)
-    try:
-        if dmy:
-            day, month, year, hour, minute, second = (int(g) if g else 0 for g in dmy.groups())
-            return datetime(year, month, day, hour, minute, second)
-        if text.endswith(("z", "Z")):
-            text = text[:-1] + "+00:00"
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidValue(f"{_show(value)} is not a date") from None
-
-
-def parse_date(value: Any) -> str:
-    """A date as stored: ``YYYY-MM-DD`` (the date as written, whatever the zone of a datetime)."""
-    return parse_datetime(value).date().isoformat()
-
-
-def parse_timestamp(value: Any) -> int:
-    """A datetime as stored: Unix seconds."""
-    moment = parse_datetime(value)
-    try:
-        return int(moment.timestamp())
-    except (OverflowError, OSError, ValueError):
-        raise InvalidValue(f"{_show(value)} is out of range") from None
-
-
-def _php_string(value: Any) -> str:
-    if isinstance(value, str):
-        if "\x00" in value:  # PostgreSQL text cannot hold it: refused on both backends alike
-            raise InvalidValue("the text contains a NUL character")
-        return value
-    if isinstance(value, bool):
-        return "1" if value else ""
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return str(int(value)) if value.is_integer() else repr(value)
-    raise InvalidValue(f"{_show(value)} is not a string")
-
-
-_YES = frozenset({"Y", "y", "1", "true", "TRUE", "True"})
-_NO = frozenset({"N", "n", "0", "false", "FALSE", "False", ""})
-
-
-def _char(value: Any) -> str:
-    if value is True or (isinstance(value, int) and not isinstance(value, bool) and value == 1):
-        return "Y"
-    if value is False or (isinstance(value, int) and not isinstance(value, bool) and value == 0):
-        return "N"
-    if isinstance(value, str) and value in _YES:
-        return "Y"
-    if isinstance(value, str) and value in _NO:
-        return "N"
-    raise InvalidValue(f"{_show(value)} is neither Y nor N")
-
-
-def _double(value: Any) -> float:
-    if isinstance(value, str):  # "15 000,50" as a portal accepts it
-        value = value.replace(" ", "").replace(",", ".")
-    elif not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise InvalidValue(f"{_show(value)} is not a number")
-    number = php_float(value)
-    if not math.isfinite(number):
-        raise InvalidValue(f"{_show(value)} is not a finite number")
-    return number
-
-
-def to_column(fld: Field, value: Any) -> Any:
-    """An input value as its column stores it; None clears. Raises :class:`InvalidValue`."""
-    if value is None:
-        return None
-    kind = fld.type
-    if isinstance(value, (list, dict)):
-        raise InvalidValue("an array is not allowed here")
-    if kind in REFERENCE_TYPES:
-        number = php_int(value)
-        return number if number > 0 else None
-    if kind == "integer":
-        return None if value == "" else php_int(value)
-    if kind == "double":
-        return None if value == "" else _double(value)
-    if kind == "char":
-        return _char(value)
-    if kind == "date":
-        return None if value == "" else parse_date(value)
-    if kind == "datetime":
-        return None if value == "" else parse_timestamp(value)
-    return _php_string(value)
-
-
-def to_output(fld: Field, value: Any) -> Any:
-    """A stored value as a portal prints it (C4): ids and numbers as strings, dates ISO 8601."""
-    return _converter(fld.type)(value)
-
-
-def _date_out(value: Any) -> Any:
-    if value is None or value == "":
-        return None  # contract C4: empty values are null (a portal's crm.lead.get example shows "")
-    try:
-        return datetime.fromisoformat(str(value)[:10]).astimezone().isoformat(timespec="seconds")
-    except (ValueError, OverflowError, OSError):
-        return str(value)
-
-
-def _datetime_out(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        return iso_local(float(value))
-    except (ValueError, OverflowError, OSError):
-        return str(value)
-
-
-def _number_out(value: Any) -> Any:
-    return None if value is None else str(value)
-
-
-def _double_out(value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return f"{float(value):.2f}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _text_out(value: Any) -> Any:
-    return value if value is None or isinstance(value, str) else str(value)
-
-
-def _converter(kind: str) -> Callable[[Any], Any]:
-    """The function that prints a stored value of field type ``kind`` (chosen once per shape)."""
-    if kind == "date":
-        return _date_out
-    if kind == "datetime":
-        return _datetime_out
-    if kind == "integer" or kind in REFERENCE_TYPES:
-        return _number_out
-    if kind == "double":
-        return _double_out
-    return _text_out
-
-
 def _pattern(value: Any) -> str:
-    text = _php_string(value)
+    text = php_string(value)
     if len(text) > FILTER_PATTERN_BYTES_MAX // 4 and len(text.encode()) > FILTER_PATTERN_BYTES_MAX:
         raise InvalidValue(f"the pattern is longer than {FILTER_PATTERN_BYTES_MAX} bytes")
     return text
@@ -270,18 +109,18 @@ def _filter_value(fld: Field, value: Any) -> Any:
         raise InvalidValue("an array is not allowed here")
     kind = fld.type
     if fld.storage == "multifield":
-        return _php_string(value)
+        return php_string(value)
     if kind == "integer" or kind in REFERENCE_TYPES:
         return php_int(value)
     if kind == "double":
-        return _double(value)
+        return php_double(value)
     if kind == "date":
         return parse_date(value)
     if kind == "datetime":
         return parse_timestamp(value)
     if kind == "char" and isinstance(value, bool):
         return "Y" if value else "N"
-    return _php_string(value)
+    return php_string(value)
 
 
 def _patterns(conditions: Iterable[Condition]) -> int:
@@ -313,7 +152,7 @@ class Shape:
 
     def __post_init__(self) -> None:
         plan = tuple(
-            (f.name, f.column if f.storage == "column" else None, _converter(f.type)) for f in self.fields
+            (f.name, f.column if f.storage == "column" else None, printer_for(f.type)) for f in self.fields
         )
         object.__setattr__(self, "plan", plan)
 
@@ -370,7 +209,7 @@ def _one_id(name: str, value: Any, what: str = "the value") -> int:
 
 def _mf_text(type_id: str, index: int, key: str, value: Any) -> str:
     try:
-        return _php_string(value)
+        return php_string(value)
     except InvalidValue:
         raise _bad_field(type_id, f"item #{index} has an invalid {key}") from None
 
@@ -770,7 +609,7 @@ class Records:
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         get = row.get
-        text = _text_out
+        text = text_out
         for name, column, printer in shape.plan:
             if column is not None:
                 value = get(column)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from b24local.crm.codec import REFERENCE_TYPES
 from b24local.crm.entities import EntityType
 from b24local.crm.fields import Field
-from b24local.crm.records import FILTER_PREFIXES, ONE_OF_REQUIRED, REFERENCE_TYPES
+from b24local.crm.records import FILTER_PREFIXES, ONE_OF_REQUIRED
 from b24local.methods.registry import Result, Schema
 
 #: Named schemas, by name, for ``#/components/schemas/``.
