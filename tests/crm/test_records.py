@@ -99,7 +99,7 @@ def test_to_output() -> None:
 
 
 def test_filter_keys_and_values() -> None:
-    conditions = LEADS.conditions(
+    conditions = LEADS.listing.conditions(
         {
             ">=OPPORTUNITY": "10",
             "!@ID": ["1", 2],
@@ -138,12 +138,14 @@ def test_filter_keys_and_values() -> None:
             )
         ),
     ]
-    assert CONTACTS.conditions({"COMPANY_ID": 5, "LEAD_ID": "3"}) == [Cond(Column("lead_id"), "eq", 3)]
+    assert CONTACTS.listing.conditions({"COMPANY_ID": 5, "LEAD_ID": "3"}) == [
+        Cond(Column("lead_id"), "eq", 3)
+    ]
 
 
 def refused(filters: dict[str, Any]) -> str:
     with pytest.raises(ApiError) as caught:
-        LEADS.conditions(filters)
+        LEADS.listing.conditions(filters)
     assert caught.value.status == 400
     return caught.value.description
 
@@ -160,18 +162,18 @@ def test_filter_input_is_bounded_whatever_it_is() -> None:
     assert refused({">=ID": list(range(101))}) == (
         "Filter field '>=ID' is not valid: more than 100 values; only =, !, @ and !@ take longer lists."
     )
-    assert LEADS.conditions({"!ID": list(range(10_000))}) == [
+    assert LEADS.listing.conditions({"!ID": list(range(10_000))}) == [
         Cond(Column("id"), "not_in", tuple(range(10_000)))
     ]
 
 
 def test_select_and_order() -> None:
-    assert LEADS.select(None) == LEADS.star
-    assert LEADS.select(["*", "UF_*"]) == LEADS.star
-    shape = LEADS.select(["title", "EMAIL", "nope", "CONTACT_IDS"])
+    assert LEADS.listing.select(None) == LEADS.listing.star
+    assert LEADS.listing.select(["*", "UF_*"]) == LEADS.listing.star
+    shape = LEADS.listing.select(["title", "EMAIL", "nope", "CONTACT_IDS"])
     assert ([f.name for f in shape.fields], shape.multifields) == (["ID", "TITLE"], ("EMAIL",))
-    assert LEADS.select({"0": "PHONE", "1": "*"}).multifields == ("PHONE",)
-    assert LEADS.order(
+    assert LEADS.listing.select({"0": "PHONE", "1": "*"}).multifields == ("PHONE",)
+    assert LEADS.listing.order(
         {"title": "desc", "TITLE": "asc", "PHONE": "asc", "CONTACT_ID": "ASC", "x": "desc"}
     ) == [
         (Column("title"), True),

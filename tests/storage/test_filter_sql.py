@@ -81,9 +81,9 @@ def test_a_list_on_one_multifield_is_one_subquery(compiler: type[SqlCompiler]) -
     """OR-ed `%PHONE` values (or AND-ed `!%PHONE` ones) ask one subquery: one per value was read once
     per value on SQLite and planned as a subquery per lead on PostgreSQL."""
     for filters in ({"%PHONE": ["1", "2", "3"]}, {"!%EMAIL": ["a", "b", "c"]}, {"=%PHONE": ["1%", "2%"]}):
-        (cond,) = LEADS.conditions(filters)
+        (cond,) = LEADS.listing.conditions(filters)
         assert compiler(LEAD).condition(cond).count("crm_multifield") == 1
-    (mixed,) = LEADS.conditions({"%TITLE": ["1", "2"]})
+    (mixed,) = LEADS.listing.conditions({"%TITLE": ["1", "2"]})
     assert compiler(LEAD).condition(mixed).count(" OR ") == 1
 
 
@@ -109,7 +109,7 @@ def fill(store: Storage, count: int, first: int = 1) -> None:
 
 
 def matching(store: Storage, filters: dict[str, Any]) -> list[int]:
-    query = Query(where=AllOf(tuple(LEADS.conditions(filters))), limit=None)
+    query = Query(where=AllOf(tuple(LEADS.listing.conditions(filters))), limit=None)
     with store.read() as tx:
         rows = tx.entity_select(LEAD, query)
         assert tx.entity_count(LEAD, query.where) == len(rows)

@@ -191,3 +191,8 @@ def printer_for(kind: str) -> Callable[[Any], Any]:
     if kind == "double":
         return _double_out
     return text_out
+
+
+def is_empty(value: Any) -> bool:
+    """No value: None, "", an empty array."""
+    return value is None or value in ("", [], {})

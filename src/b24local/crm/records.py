@@ -19,31 +19,19 @@ from typing import Any
 
 from b24local.crm.bindings import BindingEngine, Wanted
 from b24local.crm.codec import (
-    REFERENCE_TYPES,
-    TEXT_TYPES,
     InvalidValue,
-    parse_date,
-    parse_timestamp,
-    php_double,
+    is_empty,
     php_string,
-    printer_for,
     text_out,
     to_column,
 )
 from b24local.crm.entities import BindingKind, EntityType, bindings_bound_to, bindings_owned_by
 from b24local.crm.fields import Field
+from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
 from b24local.crm.query import (
     AllOf,
-    AnyOf,
-    Column,
-    Cond,
-    Condition,
-    MultifieldValue,
-    Op,
-    PrimaryBound,
     Query,
-    Term,
 )
 from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_int
 from b24local.protocol.envelope import ListPage
@@ -61,100 +49,6 @@ ONE_OF_REQUIRED_TEXT = "Required fields are not filled: NAME or LAST_NAME."
 STATUS_SEMANTICS: dict[str, str] = {"CONVERTED": "S", "JUNK": "F"}
 
 DEFAULT_VALUE_TYPE = "WORK"
-
-#: Filter key prefixes, longest first (M4).
-FILTER_PREFIXES: tuple[tuple[str, Op], ...] = (
-    ("!=%", "not_like"),
-    ("!%=", "not_like"),
-    ("!@", "not_in"),
-    ("!=", "ne"),
-    ("!%", "not_contains"),
-    ("=%", "like"),
-    ("%=", "like"),
-    (">=", "ge"),
-    ("<=", "le"),
-    ("!", "ne"),
-    ("@", "in"),
-    ("%", "contains"),
-    ("=", "eq"),
-    (">", "gt"),
-    ("<", "lt"),
-)
-NEGATED_OPS = frozenset({"ne", "not_in", "not_contains", "not_like"})
-PATTERN_OPS = frozenset({"contains", "not_contains", "like", "not_like"})
-ORDERING_OPS = frozenset({"gt", "ge", "lt", "le"})
-SET_OPS = frozenset({"eq", "ne", "in", "not_in"})
-
-#: Values of one `=`/`!`/`@`/`!@` list: it is one IN, bound as one parameter whatever its length
-#: (the request decoder admits 10,000 values in all).
-FILTER_IN_VALUES_MAX = 10_000
-#: Comparisons one filter compiles to, an IN counting as one and a list with another operator as
-#: one per value: bounds the SQL (SQLite nests an OR chain one level per term, at most 1,000) and
-#: the work per row.
-FILTER_TERMS_MAX = 100
-#: A pattern's bytes: escaped, twice this fits SQLite's limit on a LIKE pattern (50,000 bytes).
-FILTER_PATTERN_BYTES_MAX = 20_000
-
-
-def _pattern(value: Any) -> str:
-    text = php_string(value)
-    if len(text) > FILTER_PATTERN_BYTES_MAX // 4 and len(text.encode()) > FILTER_PATTERN_BYTES_MAX:
-        raise InvalidValue(f"the pattern is longer than {FILTER_PATTERN_BYTES_MAX} bytes")
-    return text
-
-
-def _filter_value(fld: Field, value: Any) -> Any:
-    """A filter value coerced to the field's stored type (raises :class:`InvalidValue`)."""
-    if isinstance(value, (list, dict)):
-        raise InvalidValue("an array is not allowed here")
-    kind = fld.type
-    if fld.storage == "multifield":
-        return php_string(value)
-    if kind == "integer" or kind in REFERENCE_TYPES:
-        return php_int(value)
-    if kind == "double":
-        return php_double(value)
-    if kind == "date":
-        return parse_date(value)
-    if kind == "datetime":
-        return parse_timestamp(value)
-    if kind == "char" and isinstance(value, bool):
-        return "Y" if value else "N"
-    return php_string(value)
-
-
-def _patterns(conditions: Iterable[Condition]) -> int:
-    """Substring and pattern comparisons among ``conditions`` (a filter's grammar nests one level)."""
-    count = 0
-    for cond in conditions:
-        if isinstance(cond, Cond):
-            count += cond.op in PATTERN_OPS
-        else:
-            count += _patterns(cond.parts)
-    return count
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value in ("", [], {})
-
-
-# Shapes of input and output -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """Which fields a formatted row carries: plain fields in definition order, then multifields."""
-
-    fields: tuple[Field, ...]
-    multifields: tuple[str, ...]
-    #: (output name, stored column or None for a computed field, printer): worked out once per shape.
-    plan: tuple[tuple[str, str | None, Callable[[Any], Any]], ...] = ()
-
-    def __post_init__(self) -> None:
-        plan = tuple(
-            (f.name, f.column if f.storage == "column" else None, printer_for(f.type)) for f in self.fields
-        )
-        object.__setattr__(self, "plan", plan)
 
 
 @dataclass(slots=True)
@@ -238,10 +132,7 @@ class Records:
             if by_name.get(k.owner_field + "S") is not None
             and by_name[k.owner_field + "S"].storage == "write_only"
         }
-        plain = tuple(f for f in entity.fields if f.storage in ("column", "computed"))
-        self._multifields = tuple(f.name for f in entity.fields if f.storage == "multifield")
-        self.star = Shape(plain, ())
-        self.full = Shape(plain, self._multifields)
+        self.listing = ListGrammar(entity)
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -300,7 +191,7 @@ class Records:
             if fld.storage == "column":
                 self._read_column(out, fld, value, adding)
             elif fld.storage == "multifield":
-                if _is_empty(value):
+                if is_empty(value):
                     continue
                 items = as_php_array(value)
                 if items is None:
@@ -503,7 +394,7 @@ class Records:
         self._check_level(perms, "read")
         entity_id = self._id(params)
         row = self._existing(tx, perms, "read", entity_id)
-        return self._format_page([row], self.full, tx)[0]
+        return self._format_page([row], self.listing.full, tx)[0]
 
     def update(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> bool:
         self._check_level(perms, "update")
@@ -560,12 +451,12 @@ class Records:
         self._check_level(perms, "read")
         filters = self._array_param(params, "filter")
         order = self._array_param(params, "order")
-        shape = self.select(param(params, "select"))
-        conditions = self.conditions(filters)
-        spend_patterns(_patterns(conditions))
+        shape = self.listing.select(param(params, "select"))
+        conditions = self.listing.conditions(filters)
+        spend_patterns(count_patterns(conditions))
         where = AllOf((perms.read_scope(self.entity), *conditions))
         start = php_int(param(params, "start"))
-        query = Query(where=where, order=self.order(order), offset=max(start, 0), limit=PAGE_SIZE)
+        query = Query(where=where, order=self.listing.order(order), offset=max(start, 0), limit=PAGE_SIZE)
         rows = tx.entity_select(self.entity, query)
         items = self._format_page(rows, shape, tx)
         if start < 0:  # Q2: no counting
@@ -635,114 +526,4 @@ class Records:
         for type_id in shape.multifields:
             if grouped.get(type_id):
                 out[type_id] = grouped[type_id]
-        return out
-
-    # Lists: select, filter, order ----------------------------------------------------------------
-
-    def select(self, raw: Any) -> Shape:
-        """Default and "*": every field but multifields; multifields by name; unknown names ignored."""
-        if raw is None or raw == "":
-            return self.star
-        names = as_php_array(raw)
-        if names is None:
-            names = [raw]
-        wanted = {n.strip().upper() for n in names if isinstance(n, str)}
-        if not wanted or "*" in wanted:
-            plain = self.star.fields
-        else:
-            plain = tuple(f for f in self.star.fields if f.name in wanted or f.name == "ID")
-        multifields = tuple(name for name in self._multifields if name in wanted)
-        return Shape(plain, multifields)
-
-    def _term(self, fld: Field) -> Term | None:
-        if fld.storage == "column":
-            return Column(fld.column)
-        if fld.storage == "multifield":
-            return MultifieldValue(fld.name)
-        kind = self._single.get(fld.name)
-        return PrimaryBound(kind.name) if kind is not None else None
-
-    def conditions(self, filters: dict[Any, Any]) -> list[Condition]:
-        """`filter` as conditions; unknown fields are ignored, values coerced to the field type.
-
-        At most :data:`FILTER_TERMS_MAX` comparisons in all, so that the SQL stays bounded."""
-        out: list[Condition] = []
-        terms = 0
-        for key, value in filters.items():
-            if not isinstance(key, str):
-                continue
-            op: Op = "eq"
-            name = key.strip()
-            for prefix, prefix_op in FILTER_PREFIXES:
-                if name.startswith(prefix):
-                    op, name = prefix_op, name[len(prefix) :]
-                    break
-            fld = self.entity.by_name.get(name.strip().upper())
-            term = self._term(fld) if fld is not None else None
-            if fld is None or term is None:
-                continue
-            try:
-                cond = self._condition(fld, term, op, value)
-            except InvalidValue as error:
-                raise bad_request(f"Filter field '{key}' is not valid: {error}.") from None
-            if cond is None:
-                continue
-            terms += len(cond.parts) if isinstance(cond, (AnyOf, AllOf)) else 1
-            if terms > FILTER_TERMS_MAX:
-                raise bad_request(
-                    f"Filter field '{key}' is not valid: the filter has more than {FILTER_TERMS_MAX} "
-                    "conditions (a list with = or ! counts as one, with another operator one per value)."
-                )
-            out.append(cond)
-        return out
-
-    def _condition(self, fld: Field, term: Term, op: Op, value: Any) -> Condition | None:
-        """One filter key: a scalar is one comparison; a list (one level, scalars only) is an IN with
-        `=`/`!`/`@`/`!@`, otherwise comparisons OR-ed (AND-ed for a negated operator)."""
-        if op not in ("in", "not_in") and not isinstance(value, (list, dict)):
-            return self._comparison(fld, term, op, value)
-        values = as_php_array(value)
-        if values is None:
-            values = [value]
-        limit = FILTER_IN_VALUES_MAX if op in SET_OPS else FILTER_TERMS_MAX
-        if len(values) > limit:
-            only = "" if op in SET_OPS else "; only =, !, @ and !@ take longer lists"
-            raise InvalidValue(f"more than {limit} values{only}")
-        for index, item in enumerate(values):
-            if isinstance(item, (list, dict)):
-                raise InvalidValue(f"item #{index} is an array, not a value")
-        if op in SET_OPS:
-            set_op: Op = "not_in" if op in ("ne", "not_in") else "in"
-            return Cond(term, set_op, tuple(_filter_value(fld, v) for v in values if not _is_empty(v)))
-        parts = tuple(c for v in values if (c := self._comparison(fld, term, op, v)) is not None)
-        return AllOf(parts) if op in NEGATED_OPS else AnyOf(parts)
-
-    @staticmethod
-    def _comparison(fld: Field, term: Term, op: Op, value: Any) -> Cond | None:
-        """One scalar value with one operator (never `in`/`not_in`); None: the condition is ignored."""
-        multifield = fld.storage == "multifield"
-        if _is_empty(value):
-            if op in ("eq", "ne"):
-                textual = multifield or fld.type in TEXT_TYPES
-                return Cond(term, "is_null" if op == "eq" else "not_null", "text" if textual else None)
-            return None
-        if op in PATTERN_OPS:
-            return Cond(term, op, _pattern(value))
-        if multifield and op in ORDERING_OPS:
-            return None
-        return Cond(term, op, _filter_value(fld, value))
-
-    def order(self, raw: dict[Any, Any]) -> list[tuple[Term, bool]]:
-        """`order` {FIELD: ASC|DESC}, case-insensitive; unknown or unsortable fields ignored."""
-        out: list[tuple[Term, bool]] = []
-        for key, direction in raw.items():
-            if not isinstance(key, str):
-                continue
-            fld = self.entity.by_name.get(key.strip().upper())
-            if fld is None or fld.storage == "multifield":
-                continue
-            term = self._term(fld)
-            if term is not None and all(term != t for t, _ in out):
-                descending = isinstance(direction, str) and direction.strip().upper() == "DESC"
-                out.append((term, descending))
         return out

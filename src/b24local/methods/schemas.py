@@ -12,7 +12,8 @@ from typing import Any
 from b24local.crm.codec import REFERENCE_TYPES
 from b24local.crm.entities import EntityType
 from b24local.crm.fields import Field
-from b24local.crm.records import FILTER_PREFIXES, ONE_OF_REQUIRED
+from b24local.crm.query import FILTER_PREFIXES
+from b24local.crm.records import ONE_OF_REQUIRED
 from b24local.methods.registry import Result, Schema
 
 #: Named schemas, by name, for ``#/components/schemas/``.

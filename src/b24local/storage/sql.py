@@ -12,12 +12,15 @@ from typing import Any
 
 from b24local.crm.entities import BINDINGS, BindingKind, EntityType
 from b24local.crm.query import (
+    OPERATORS,
     AllOf,
     AnyOf,
     Column,
     Cond,
     Condition,
     MultifieldValue,
+    Op,
+    Operator,
     PrimaryBound,
     Query,
     Term,
@@ -96,15 +99,21 @@ class SqlCompiler:
         return self.has_multifield(f"{of} AND ({tests})" if len(conds) > 1 else f"{of} AND {tests}", negate)
 
     def _multifield_test(self, cond: Cond) -> str:
-        if cond.op in ("in", "not_in"):
+        """The positive test on one value ``m.value``: a negated operator's NOT is the NOT IN."""
+        operator = OPERATORS[cond.op]
+        if operator.family == "set":
             return self.one_of("m.value", list(cond.value))
-        if cond.op in ("contains", "not_contains"):
-            return f"m.value {self.like} {self._param(_like_contains(cond.value))} ESCAPE '\\'"
-        if cond.op in ("like", "not_like"):
-            return f"m.value {self.like} {self._param(cond.value)}{self.raw_pattern}"
-        if cond.op in ("is_null", "not_null"):
+        if operator.is_pattern:
+            return f"m.value {self.like} {self._pattern(cond.op, cond.value)}"
+        if operator.family == "empty":
             return "1=1"
         return f"m.value = {self._param(cond.value)}"
+
+    def _pattern(self, op: Op, value: Any) -> str:
+        """The bound pattern of a LIKE: a substring escaped, or the caller's own pattern."""
+        if OPERATORS[op].family == "contains":
+            return f"{self._param(_like_contains(value))} ESCAPE '\\'"
+        return f"{self._param(value)}{self.raw_pattern}"
 
     def has_multifield(self, where: str, negate: bool) -> str:
         """Whether the row has (or, negated, has no) multifield value ``where`` (on ``m``) holds for.
@@ -122,7 +131,7 @@ class SqlCompiler:
         if len(parts) < 2 or len(parts) != len(cond.parts):
             return None
         type_ids = {p.term.type_id for p in parts if isinstance(p.term, MultifieldValue)}
-        if len(type_ids) != 1 or any(p.op in ("in", "not_in") or _negated(p) != negate for p in parts):
+        if len(type_ids) != 1 or any(OPERATORS[p.op].family == "set" or _negated(p) != negate for p in parts):
             return None
         return parts, type_ids.pop(), negate
 
@@ -140,35 +149,35 @@ class SqlCompiler:
                 return "1=0"
             return "(" + " OR ".join(self.condition(p) for p in cond.parts) + ")"
         if isinstance(cond.term, MultifieldValue):
-            if cond.op in ("in", "not_in") and not cond.value:
-                return "1=0" if cond.op == "in" else "1=1"
+            if OPERATORS[cond.op].family == "set" and not cond.value:
+                return "1=1" if _negated(cond) else "1=0"
             return self._multifield([cond], cond.term.type_id, _negated(cond))
-        expr = self.term(cond.term)
-        op, value = cond.op, cond.value
-        if op == "is_null":
-            return f"({expr} IS NULL OR {expr} = '')" if _textual(value) else f"{expr} IS NULL"
-        if op == "not_null":
-            return f"({expr} IS NOT NULL AND {expr} <> '')" if _textual(value) else f"{expr} IS NOT NULL"
-        if op in ("in", "not_in"):
+        return self._scalar(self.term(cond.term), OPERATORS[cond.op], cond.value)
+
+    def _scalar(self, expr: str, operator: Operator, value: Any) -> str:
+        """One condition on a column or a primary binding. A negated operator holds for NULL too."""
+        family = operator.family
+        if family == "empty":
+            return self._empty(expr, operator.op, value)
+        if family == "set":
             values = list(value)
             if not values:
-                return "1=0" if op == "in" else "1=1"
+                return "1=1" if operator.negated else "1=0"
             test = self.one_of(expr, values)
-            return test if op == "in" else f"({expr} IS NULL OR NOT ({test}))"
-        if op == "contains":
-            return f"{self.text(expr)} {self.like} {self._param(_like_contains(value))} ESCAPE '\\'"
-        if op == "not_contains":
-            pattern = self._param(_like_contains(value))
-            return f"({expr} IS NULL OR {self.text(expr)} NOT {self.like} {pattern} ESCAPE '\\')"
-        if op == "like":
-            return f"{self.text(expr)} {self.like} {self._param(value)}{self.raw_pattern}"
-        if op == "not_like":
-            pattern = self._param(value)
-            return f"({expr} IS NULL OR {self.text(expr)} NOT {self.like} {pattern}{self.raw_pattern})"
-        if op == "ne":
-            return f"({expr} IS NULL OR {expr} <> {self._param(value)})"
-        sql_op = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
-        return f"{expr} {sql_op} {self._param(value)}"
+            return f"({expr} IS NULL OR NOT ({test}))" if operator.negated else test
+        if family == "compare":
+            test = f"{expr} {operator.sql} {self._param(value)}"
+        else:
+            negation = "NOT " if operator.negated else ""
+            test = f"{self.text(expr)} {negation}{self.like} {self._pattern(operator.op, value)}"
+        return f"({expr} IS NULL OR {test})" if operator.negated else test
+
+    @staticmethod
+    def _empty(expr: str, op: Op, value: Any) -> str:
+        """is_null / not_null; on a text field '' counts as empty too."""
+        if op == "is_null":
+            return f"({expr} IS NULL OR {expr} = '')" if _textual(value) else f"{expr} IS NULL"
+        return f"({expr} IS NOT NULL AND {expr} <> '')" if _textual(value) else f"{expr} IS NOT NULL"
 
     def order(self, query: Query) -> str:
         parts = []
@@ -185,8 +194,8 @@ class SqlCompiler:
 
 
 def _negated(cond: Cond) -> bool:
-    """Whether a multifield condition asks for no matching value (a NOT EXISTS)."""
-    return cond.op in ("ne", "not_in", "not_contains", "not_like", "is_null")
+    """Whether a multifield condition asks for no matching value (a NOT IN)."""
+    return OPERATORS[cond.op].negated
 
 
 def _textual(value: Any) -> bool:
