@@ -7,6 +7,7 @@ from functools import cached_property
 
 from b24local.crm.entity_fields import CONTACT_FIELDS, LEAD_FIELDS
 from b24local.crm.fields import Field
+from b24local.crm.rules import CONTACT_RULES, LEAD_RULES, EntityRules
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class EntityType:
     table: str
     fields: tuple[Field, ...]
     title: str
+    #: What the service does beyond fields and bindings: required names, stages, flags.
+    rules: EntityRules
 
     @cached_property
     def by_name(self) -> dict[str, Field]:
@@ -26,8 +29,8 @@ class EntityType:
         return tuple(f for f in self.fields if f.storage == "column" and f.name != "ID")
 
 
-LEAD = EntityType("lead", 1, "crm_lead", LEAD_FIELDS, "Lead")
-CONTACT = EntityType("contact", 3, "crm_contact", CONTACT_FIELDS, "Contact")
+LEAD = EntityType("lead", 1, "crm_lead", LEAD_FIELDS, "Lead", LEAD_RULES)
+CONTACT = EntityType("contact", 3, "crm_contact", CONTACT_FIELDS, "Contact", CONTACT_RULES)
 ENTITIES = {e.name: e for e in (LEAD, CONTACT)}
 
 

@@ -40,14 +40,6 @@ from b24local.storage.base import MultifieldRow, Row, Transaction
 
 PAGE_SIZE = 50
 
-#: Entities whose add/update needs one of these fields non-empty (crud.md C2).
-ONE_OF_REQUIRED: dict[str, tuple[str, ...]] = {"contact": ("NAME", "LAST_NAME")}
-#: The portal's wording is not documented; see the report in docs/deviations.md.
-ONE_OF_REQUIRED_TEXT = "Required fields are not filled: NAME or LAST_NAME."
-
-#: Lead stages with a final semantic (C1): everything else is "P" (in progress).
-STATUS_SEMANTICS: dict[str, str] = {"CONVERTED": "S", "JUNK": "F"}
-
 DEFAULT_VALUE_TYPE = "WORK"
 
 
@@ -219,25 +211,18 @@ class Records:
             return  # 0 or empty: the caller on add, no change on update
         out.columns[fld.column] = converted
 
-    def _check_required(self, row: Row) -> None:
-        names = ONE_OF_REQUIRED.get(self.entity.name)
-        if names and not any(str(row.get(n.lower()) or "").strip() for n in names):
-            raise bad_request(ONE_OF_REQUIRED_TEXT)
+    def _check_required(self, row: Row, changes: Row | None = None) -> None:
+        """The entity's one-of-required rule on ``row``; on update only when ``changes`` touch it."""
+        rule = self.entity.rules.one_of_required
+        if rule is None or (changes is not None and not rule.touched_by(changes)):
+            return
+        if not rule.is_met(row):
+            raise bad_request(rule.message)
 
-    def _status_changes(self, row: Row, changes: Row, now: int, user_id: int) -> None:
-        """STATUS_SEMANTIC_ID follows STATUS_ID; moving the stage stamps MOVED_* and DATE_CLOSED."""
-        if not self.has("STATUS_ID") or "status_id" not in changes:
-            return
-        if changes["status_id"] == row.get("status_id") and row.get("status_semantic_id"):
-            return
-        semantic = STATUS_SEMANTICS.get(str(changes["status_id"] or ""), "P")
-        self._set(changes, "STATUS_SEMANTIC_ID", semantic)
-        self._set(changes, "MOVED_BY_ID", user_id)
-        self._set(changes, "MOVED_TIME", now)
-        if semantic == "P":
-            self._set(changes, "DATE_CLOSED", None)
-        elif row.get("status_semantic_id") in (None, "", "P"):
-            self._set(changes, "DATE_CLOSED", now)
+    def _stage_changes(self, row: Row, changes: Row, now: int, user_id: int) -> None:
+        rule = self.entity.rules.stages
+        if rule is not None:
+            rule.apply(row, changes, now, user_id)
 
     # Multifields ---------------------------------------------------------------------------------
 
@@ -335,10 +320,14 @@ class Records:
             if not perms.can(kind.bound, "read", row):
                 raise bad_request(f"[{kind.bound.title} #{bound_id}] Access denied.")
 
-    def _return_customer(self, row: Row, bindings: dict[str, tuple[list[int], list[int] | None]]) -> str:
-        bound = any(target if target is not None else current for current, target in bindings.values())
-        company = row.get("company_id")
-        return "Y" if bound or (isinstance(company, int) and company > 0) else "N"
+    def _return_customer(
+        self, row: Row, changes: Row, bindings: dict[str, tuple[list[int], list[int] | None]]
+    ) -> None:
+        """The entity's return-customer flag into ``changes``, from ``row`` and the bindings after."""
+        rule = self.entity.rules.return_customer
+        if rule is not None:
+            bound = any(target if target is not None else current for current, target in bindings.values())
+            changes["is_return_customer"] = rule.flag(row, bound)
 
     def _apply_bindings(
         self, tx: Transaction, owner_id: int, bindings: dict[str, tuple[list[int], list[int] | None]]
@@ -376,15 +365,14 @@ class Records:
             ("LAST_ACTIVITY_TIME", now),
         ):
             self._set(row, name, value)
-        self._status_changes({}, row, now, user_id)
+        self._stage_changes({}, row, now, user_id)
         plan = self.plan_multifields(data.multifields, (), adding=True)
         self._flags(plan.final, row)
         if not perms.can(self.entity, "add", row):
             raise bad_request("Access denied.")
         self._check_required(row)
         bindings = self._binding_targets(tx, perms, data.bindings, None)
-        if self._owned:
-            self._set(row, "IS_RETURN_CUSTOMER", self._return_customer(row, bindings))
+        self._return_customer(row, row, bindings)
         new_id = tx.entity_insert(self.entity, row)
         self._apply_multifields(tx, new_id, plan)
         self._apply_bindings(tx, new_id, bindings)
@@ -406,20 +394,19 @@ class Records:
         changes = dict(data.columns)
         self._set(changes, "MODIFY_BY_ID", user_id)
         self._set(changes, "DATE_MODIFY", now)
-        self._status_changes(row, changes, now, user_id)
+        self._stage_changes(row, changes, now, user_id)
         merged = {**row, **changes}
-        names = ONE_OF_REQUIRED.get(self.entity.name, ())
-        if any(n.lower() in changes for n in names):
-            self._check_required(merged)
+        self._check_required(merged, changes)
         plan = MultifieldPlan()
         if data.multifields:
             existing = tx.multifields_of(self.entity, [entity_id]).get(entity_id, [])
             plan = self.plan_multifields(data.multifields, existing, adding=False)
             self._flags(plan.final, changes)
         bindings: dict[str, tuple[list[int], list[int] | None]] = {}
-        if self._owned and (data.bindings or "company_id" in changes):
+        rule = self.entity.rules.return_customer
+        if self._owned and (data.bindings or (rule is not None and rule.touched_by(changes))):
             bindings = self._binding_targets(tx, perms, data.bindings, entity_id)
-            self._set(changes, "IS_RETURN_CUSTOMER", self._return_customer(merged, bindings))
+            self._return_customer(merged, changes, bindings)
         tx.entity_update(self.entity, entity_id, changes)
         self._apply_multifields(tx, entity_id, plan)
         self._apply_bindings(tx, entity_id, bindings)

@@ -13,7 +13,6 @@ from b24local.crm.codec import REFERENCE_TYPES
 from b24local.crm.entities import EntityType
 from b24local.crm.fields import Field
 from b24local.crm.query import FILTER_PREFIXES
-from b24local.crm.records import ONE_OF_REQUIRED
 from b24local.methods.registry import Result, Schema
 
 #: Named schemas, by name, for ``#/components/schemas/``.
@@ -192,9 +191,10 @@ def entity_input(entity: EntityType) -> Schema:
 
 def entity_new_input(entity: EntityType, fields: Schema) -> Schema:
     """``fields`` of crm.<entity>.add: ``fields`` plus the entity's "one of these non-empty" rule (C2)."""
-    names = ONE_OF_REQUIRED.get(entity.name)
-    if not names:
+    rule = entity.rules.one_of_required
+    if rule is None:
         return fields
+    names = rule.names
     non_empty: Schema = {"type": "string", "pattern": "\\S"}
     one_of = [{"required": [name], "properties": {name: non_empty}} for name in names]
     return named(f"New{entity.title}Fields", {"allOf": [fields], "anyOf": one_of})
