@@ -8,6 +8,7 @@ import pytest
 
 from b24local.crm.codec import InvalidValue, parse_date, to_column, to_output
 from b24local.crm.entities import CONTACT, LEAD
+from b24local.crm.input import plan_multifields
 from b24local.crm.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
 from b24local.crm.records import Records
 from b24local.protocol.errors import ApiError
@@ -187,7 +188,7 @@ def row(row_id: int, type_id: str, value_type: str, value: str) -> MultifieldRow
 
 def test_plan_multifields() -> None:
     existing = [row(1, "PHONE", "WORK", "+1"), row(2, "PHONE", "HOME", "+2"), row(3, "EMAIL", "WORK", "a@b")]
-    plan = LEADS.plan_multifields(
+    plan = plan_multifields(
         {
             "PHONE": [
                 {"ID": 1, "VALUE": "+10"},
@@ -209,7 +210,5 @@ def test_plan_multifields() -> None:
         ("PHONE", "MOBILE", "+3"),
         ("PHONE", "WORK", "+4"),
     ]
-    unchanged = LEADS.plan_multifields(
-        {"PHONE": [{"ID": 1}, {"ID": 1, "VALUE": "+1"}]}, existing, adding=False
-    )
+    unchanged = plan_multifields({"PHONE": [{"ID": 1}, {"ID": 1, "VALUE": "+1"}]}, existing, adding=False)
     assert (unchanged.updates, unchanged.deletes, unchanged.inserts) == ({}, [], [])

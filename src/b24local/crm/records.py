@@ -1,10 +1,11 @@
 """The CRM entity service: leads and contacts as REST input, as stored rows and as REST output.
 
 No HTTP here: methods hand in the decoded parameters, the transaction and the caller's permissions.
-This module converts input fields to column values (PHP casts, dates), formats rows as a portal prints
-them (contract crud.md C4), writes multifields (C5), keeps the lead's contact bindings through the
-binding engine (lead-contact-bindings.md L1–L4, I4) and translates `filter`/`order`/`select` into a
-storage-neutral :class:`~b24local.crm.query.Query` with paging (M4, protocol.md Q1–Q3).
+This module checks permissions, applies what :mod:`~b24local.crm.input` read of `fields` (columns,
+multifields C5, the lead's contact bindings through the binding engine, lead-contact-bindings.md
+L1–L4, I4), calls the entity's rules (:mod:`~b24local.crm.rules`), pages lists built by
+:mod:`~b24local.crm.listing` (M4, protocol.md Q1–Q3) and formats rows as a portal prints them (C4,
+with :mod:`~b24local.crm.codec`).
 
 Everything is driven by the field definitions (:mod:`b24local.crm.entity_fields`): a field's
 ``storage`` and ``type`` decide how it is read, written, filtered and printed.
@@ -14,97 +15,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from b24local.crm.bindings import BindingEngine, Wanted
-from b24local.crm.codec import (
-    InvalidValue,
-    is_empty,
-    php_string,
-    text_out,
-    to_column,
-)
+from b24local.crm.codec import text_out
 from b24local.crm.entities import BindingKind, EntityType, bindings_bound_to, bindings_owned_by
-from b24local.crm.fields import Field
+from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_multifields
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
-from b24local.crm.query import (
-    AllOf,
-    Query,
-)
-from b24local.crm.values import as_php_array, id_param, is_numeric_id, param, php_int
+from b24local.crm.query import AllOf, Query
+from b24local.crm.values import id_param, param, php_int
 from b24local.protocol.envelope import ListPage
 from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction
 
 PAGE_SIZE = 50
-
-DEFAULT_VALUE_TYPE = "WORK"
-
-
-@dataclass(slots=True)
-class BindingInput:
-    """What add/update asked of one binding kind: the plural field (CONTACT_IDS) or the single one."""
-
-    ids: list[int] | None = None  # CONTACT_IDS, deduplicated, zeros dropped
-    single: int | None = None  # CONTACT_ID (0: clear)
-
-
-@dataclass(slots=True)
-class Input:
-    columns: Row = field(default_factory=dict)
-    multifields: dict[str, list[Any]] = field(default_factory=dict)
-    bindings: dict[str, BindingInput] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class MultifieldPlan:
-    inserts: list[tuple[str, str, str]] = field(default_factory=list)  # type_id, value_type, value
-    updates: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → value_type, value
-    deletes: list[int] = field(default_factory=list)
-    final: list[tuple[str, str, str]] = field(default_factory=list)  # what the element has afterwards
-
-
-def _bad_field(name: str, reason: str) -> ApiError:
-    return bad_request(f"Field '{name}' is not valid: {reason}.")
-
-
-def _id_list(name: str, value: Any) -> list[int]:
-    """CONTACT_IDS: bare ids in order; duplicates collapse, zeros and empties are ignored (L2)."""
-    if value == "":
-        return []
-    items = as_php_array(value)
-    if items is None:
-        raise _bad_field(name, "it must be an array of IDs")
-    out: list[int] = []
-    for index, item in enumerate(items):
-        number = _one_id(name, item, f"item #{index}")
-        if number > 0 and number not in out:
-            out.append(number)
-    return out
-
-
-def _one_id(name: str, value: Any, what: str = "the value") -> int:
-    if value is None or value == "":
-        return 0
-    if not is_numeric_id(value):
-        raise _bad_field(name, f"{what} is not an ID")
-    return php_int(value)
-
-
-def _mf_text(type_id: str, index: int, key: str, value: Any) -> str:
-    try:
-        return php_string(value)
-    except InvalidValue:
-        raise _bad_field(type_id, f"item #{index} has an invalid {key}") from None
-
-
-def _is_yes(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.upper() == "Y")
-
-
-# The service --------------------------------------------------------------------------------------
 
 
 class Records:
@@ -116,15 +41,10 @@ class Records:
         self._owned = bindings_owned_by(entity)
         self._bound = bindings_bound_to(entity)
         self._engines = {k.name: BindingEngine(k) for k in (*self._owned, *self._bound)}
-        # The owner's computed field (the lead's CONTACT_ID) and its write-only plural (CONTACT_IDS).
+        # The owner's computed field (the lead's CONTACT_ID): its value is the primary binding.
         self._single = {k.owner_field: k for k in self._owned if k.owner_field in by_name}
-        self._plural = {
-            k.owner_field + "S": k
-            for k in self._owned
-            if by_name.get(k.owner_field + "S") is not None
-            and by_name[k.owner_field + "S"].storage == "write_only"
-        }
         self.listing = ListGrammar(entity)
+        self.input = InputReader(entity)
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -168,49 +88,6 @@ class Records:
             raise bad_request("Parameter 'params' must be array.")
         return fields
 
-    # Input -------------------------------------------------------------------------------------
-
-    def read_input(self, fields: dict[Any, Any], adding: bool) -> Input:
-        """Split `fields` into column values, multifield items and binding requests (M1).
-
-        Unknown and read-only fields are ignored; a value that cannot be converted is refused.
-        """
-        out = Input()
-        for name, value in fields.items():
-            fld = self.entity.by_name.get(name) if isinstance(name, str) else None
-            if fld is None or fld.is_read_only:
-                continue
-            if fld.storage == "column":
-                self._read_column(out, fld, value, adding)
-            elif fld.storage == "multifield":
-                if is_empty(value):
-                    continue
-                items = as_php_array(value)
-                if items is None:
-                    raise _bad_field(fld.name, "it must be an array of objects")
-                out.multifields[fld.name] = items
-            elif fld.name in self._plural:
-                if value is not None:
-                    kind = self._plural[fld.name]
-                    out.bindings.setdefault(kind.name, BindingInput()).ids = _id_list(fld.name, value)
-            elif fld.name in self._single:
-                kind = self._single[fld.name]
-                out.bindings.setdefault(kind.name, BindingInput()).single = _one_id(fld.name, value)
-        return out
-
-    def _read_column(self, out: Input, fld: Field, value: Any, adding: bool) -> None:
-        if fld.default is not None and (value is None or value == ""):
-            if adding:
-                out.columns[fld.column] = fld.default
-            return  # on update an empty value leaves a defaulted field as it is
-        try:
-            converted = to_column(fld, value)
-        except InvalidValue as error:
-            raise _bad_field(fld.name, str(error)) from None
-        if fld.name == "ASSIGNED_BY_ID" and converted is None:
-            return  # 0 or empty: the caller on add, no change on update
-        out.columns[fld.column] = converted
-
     def _check_required(self, row: Row, changes: Row | None = None) -> None:
         """The entity's one-of-required rule on ``row``; on update only when ``changes`` touch it."""
         rule = self.entity.rules.one_of_required
@@ -225,49 +102,6 @@ class Records:
             rule.apply(row, changes, now, user_id)
 
     # Multifields ---------------------------------------------------------------------------------
-
-    def plan_multifields(
-        self, given: dict[str, list[Any]], existing: Sequence[MultifieldRow], adding: bool
-    ) -> MultifieldPlan:
-        """C5: no ID → add; ID + VALUE → overwrite; ID + DELETE "Y" or VALUE "" → delete; rest kept.
-
-        On add, IDs are ignored (items copied from another element are added as new). On update an ID
-        must name an entry of this element and this type.
-        """
-        plan = MultifieldPlan()
-        state = {m.id: (m.type_id, m.value_type, m.value) for m in existing}
-        for type_id, items in given.items():
-            for index, item in enumerate(items):
-                if not isinstance(item, dict):
-                    raise _bad_field(type_id, f"item #{index} is not an object")
-                item_id = 0 if adding else php_int(item.get("ID"))
-                value = item.get("VALUE")
-                value = None if value is None else _mf_text(type_id, index, "VALUE", value)
-                value_type = item.get("VALUE_TYPE")
-                value_type = (
-                    None
-                    if value_type is None or value_type == ""
-                    else _mf_text(type_id, index, "VALUE_TYPE", value_type)
-                )
-                delete = _is_yes(item.get("DELETE"))
-                if item_id <= 0:
-                    if not delete and value:
-                        plan.inserts.append((type_id, value_type or DEFAULT_VALUE_TYPE, value))
-                    continue
-                old = state.get(item_id)
-                if old is None or old[0] != type_id:
-                    raise ApiError(400, "NOT_FOUND", f"{type_id} value #{item_id} not found.")
-                if delete or value == "":
-                    plan.deletes.append(item_id)
-                    plan.updates.pop(item_id, None)
-                    del state[item_id]
-                    continue
-                new = (type_id, value_type or old[1], old[2] if value is None else value)
-                if new != old:
-                    plan.updates[item_id] = (new[1], new[2])
-                    state[item_id] = new
-        plan.final = [*state.values(), *plan.inserts]
-        return plan
 
     def _flags(self, final: Iterable[tuple[str, str, str]], row: Row) -> None:
         final = list(final)
@@ -347,7 +181,7 @@ class Records:
     def add(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> int:
         self._check_level(perms, "add")
         fields = self._fields_param(params)
-        data = self.read_input(fields, adding=True)
+        data = self.input.read(fields, adding=True)
         user_id, now = perms.ctx.user_id, int(time.time())
         row: Row = {}
         for fld in self.entity.columns:
@@ -366,7 +200,7 @@ class Records:
         ):
             self._set(row, name, value)
         self._stage_changes({}, row, now, user_id)
-        plan = self.plan_multifields(data.multifields, (), adding=True)
+        plan = plan_multifields(data.multifields, (), adding=True)
         self._flags(plan.final, row)
         if not perms.can(self.entity, "add", row):
             raise bad_request("Access denied.")
@@ -389,7 +223,7 @@ class Records:
         entity_id = self._id(params)
         fields = self._fields_param(params)
         row = self._existing(tx, perms, "update", entity_id)
-        data = self.read_input(fields, adding=False)
+        data = self.input.read(fields, adding=False)
         user_id, now = perms.ctx.user_id, int(time.time())
         changes = dict(data.columns)
         self._set(changes, "MODIFY_BY_ID", user_id)
@@ -400,7 +234,7 @@ class Records:
         plan = MultifieldPlan()
         if data.multifields:
             existing = tx.multifields_of(self.entity, [entity_id]).get(entity_id, [])
-            plan = self.plan_multifields(data.multifields, existing, adding=False)
+            plan = plan_multifields(data.multifields, existing, adding=False)
             self._flags(plan.final, changes)
         bindings: dict[str, tuple[list[int], list[int] | None]] = {}
         rule = self.entity.rules.return_customer
