@@ -12,8 +12,9 @@ from typing import Any
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
+from b24local.methods.families import load_all
 from b24local.methods.official import unknown_method
-from b24local.methods.registry import Call, Calls, Method, load_all
+from b24local.methods.registry import Call, Calls, Method
 from b24local.protocol.budget import ParamBudget
 from b24local.protocol.errors import insufficient_scope, server_busy
 from b24local.storage.base import Storage, Transaction
