@@ -17,10 +17,9 @@ from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
 from b24local.crm.query import AllOf, Column, Cond, Query
 from b24local.methods.dispatch import Dispatcher
 from b24local.storage.base import Binding
-from b24local.storage.busy import ReferenceGone, StorageBusy
+from b24local.storage.errors import ReferenceGone, StorageBusy, StorageError
 from b24local.storage.open import open_storage
 from b24local.storage.postgres import PostgresStorage
-from b24local.storage.sqlite import StorageError
 from tests.conftest import LiveServer, start_server
 from tests.pgcluster import Cluster
 from tests.test_cli import b24local

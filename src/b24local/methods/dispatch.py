@@ -18,7 +18,8 @@ from b24local.methods.registry import Call, Calls, Method
 from b24local.protocol.budget import ParamBudget
 from b24local.protocol.errors import insufficient_scope, server_busy
 from b24local.storage.base import Storage, Transaction
-from b24local.storage.busy import LOCK_WAIT, REFERENCE_RERUNS, ReferenceGone, StorageBusy, sleep_before_retry
+from b24local.storage.busy import sleep_before_retry
+from b24local.storage.errors import LOCK_WAIT, REFERENCE_RERUNS, ReferenceGone, StorageBusy
 
 log = logging.getLogger("b24local")
 

@@ -9,8 +9,8 @@ Isolation mirrors SQLite's: a read call runs in one REPEATABLE READ READ ONLY tr
 snapshot, never a serialization failure); a write call runs in READ COMMITTED and every binding
 write first locks its owner row (``SELECT … FOR NO KEY UPDATE``), so that concurrent calls on the
 same lead serialise. A deadlock or serialization failure rolls back and raises
-:class:`~b24local.storage.busy.StorageBusy`; the dispatcher reruns the call. So does a foreign-key
-violation (:class:`~b24local.storage.busy.ReferenceGone`): a contact deleted between a call's
+:class:`~b24local.storage.errors.StorageBusy`; the dispatcher reruns the call. So does a foreign-key
+violation (:class:`~b24local.storage.errors.ReferenceGone`): a contact deleted between a call's
 existence check and its insert, which the rerun then reports as not found.
 """
 
@@ -26,10 +26,9 @@ from psycopg.adapt import Dumper
 from b24local.config import redacted_url
 from b24local.crm.entities import BindingKind, EntityType
 from b24local.storage.base import Row, User, Webhook
-from b24local.storage.busy import LOCK_WAIT, ReferenceGone, StorageBusy
+from b24local.storage.errors import LOCK_WAIT, ReferenceGone, StorageBusy, StorageError
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
-from b24local.storage.sqlite import StorageError
 
 #: Serialises concurrent migrations of one database (pg_advisory_xact_lock key).
 _MIGRATION_LOCK = 0x62_32_34_6C  # "b24l"

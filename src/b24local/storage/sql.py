@@ -23,7 +23,7 @@ from b24local.crm.query import (
     Term,
 )
 from b24local.storage.base import Binding, MultifieldRow, OAuthApp, OAuthLogin, Row, User, Webhook, chunks
-from b24local.storage.busy import ReferenceGone
+from b24local.storage.errors import ReferenceGone
 
 #: Makes a named tuple without its generated ``__new__`` (a Python call per binding).
 _new_tuple = tuple.__new__
