@@ -59,12 +59,12 @@ class App:
     ) -> None:
         self.config = config
         self.storage = storage
-        self.dispatcher = Dispatcher(storage)
-        #: OAuth 2.0: /oauth/authorize/, /oauth/token/ and the tokens of /rest/ calls (auth/oauth.py).
-        self.oauth = oauth.OAuthServer(storage, oauth_settings)
         #: Portal limits (T1–T2); without them operating time is still measured, never refused.
         self.limits = Limits() if limits is None else limits
-        self.limits.attach(self.dispatcher)
+        self.dispatcher = Dispatcher(storage, self.limits)
+        #: OAuth 2.0: /oauth/authorize/, /oauth/token/ and the tokens of /rest/ calls (auth/oauth.py).
+        self.oauth = oauth.OAuthServer(storage, oauth_settings)
+        self.limits.connect(storage, self.dispatcher.lock_wait)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
