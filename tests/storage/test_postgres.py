@@ -14,8 +14,8 @@ import pytest
 
 from b24local.auth.context import AuthContext
 from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
-from b24local.crm.query import AllOf, Column, Cond, Query
 from b24local.methods.dispatch import Dispatcher
+from b24local.model.query import AllOf, Column, Cond, Query
 from b24local.storage.base import Binding
 from b24local.storage.errors import ReferenceGone, StorageBusy, StorageError
 from b24local.storage.open import open_storage

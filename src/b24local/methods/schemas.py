@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from b24local.crm.entities import EntityType
-from b24local.crm.fields import Field
 from b24local.crm.records import FILTER_PREFIXES, ONE_OF_REQUIRED, REFERENCE_TYPES
 from b24local.methods.registry import Result, Schema
+from b24local.model.fields import Field
 
 #: Named schemas, by name, for ``#/components/schemas/``.
 COMPONENTS: dict[str, Schema] = {}

@@ -12,8 +12,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from b24local.crm.entities import BindingKind, EntityType
-from b24local.crm.query import Condition, Query
+from b24local.model.entities import BindingKind, EntityType
+from b24local.model.query import Condition, Query
 
 
 @dataclass(frozen=True, slots=True)

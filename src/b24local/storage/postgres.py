@@ -24,7 +24,7 @@ import psycopg.errors
 from psycopg.adapt import Dumper
 
 from b24local.config import redacted_url
-from b24local.crm.entities import BindingKind, EntityType
+from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Row, User, Webhook
 from b24local.storage.errors import LOCK_WAIT, ReferenceGone, StorageBusy, StorageError
 from b24local.storage.migrations import apply_pending

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from b24local.crm.entities import BINDINGS, BindingKind, EntityType
-from b24local.crm.query import (
+from b24local.crm.entities import BINDINGS
+from b24local.model.entities import BindingKind, EntityType
+from b24local.model.query import (
     AllOf,
     AnyOf,
     Column,

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from b24local.crm.entities import BindingKind, EntityType
+from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import sleep_before_retry
 from b24local.storage.errors import StorageBusy, StorageError
