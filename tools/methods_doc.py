@@ -17,9 +17,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from b24local.methods.families import load_all
 from b24local.methods.official import OFFICIAL_FILE
 from b24local.methods.openapi import notes
-from b24local.methods.registry import Method, Param, load_all
+from b24local.methods.registry import Method, Param
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "methods.md"

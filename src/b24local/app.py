@@ -17,6 +17,7 @@ import orjson
 from b24local.auth import oauth, webhooks
 from b24local.auth.context import AuthContext
 from b24local.auth.limits import Limits
+from b24local.auth.login_cache import LoginCache
 from b24local.config import Config
 from b24local.methods import openapi
 from b24local.methods.dispatch import Dispatcher
@@ -59,12 +60,14 @@ class App:
     ) -> None:
         self.config = config
         self.storage = storage
-        self.dispatcher = Dispatcher(storage)
-        #: OAuth 2.0: /oauth/authorize/, /oauth/token/ and the tokens of /rest/ calls (auth/oauth.py).
-        self.oauth = oauth.OAuthServer(storage, oauth_settings)
         #: Portal limits (T1–T2); without them operating time is still measured, never refused.
         self.limits = Limits() if limits is None else limits
-        self.limits.attach(self.dispatcher)
+        self.dispatcher = Dispatcher(storage, self.limits)
+        #: OAuth 2.0: /oauth/authorize/, /oauth/token/ and the tokens of /rest/ calls (auth/oauth.py).
+        self.oauth = oauth.OAuthServer(storage, oauth_settings)
+        #: Webhook logins worked out, valid while the database's auth epoch stays.
+        self.login_cache = LoginCache()
+        self.limits.connect(storage, self.dispatcher.lock_wait)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -173,7 +176,7 @@ class App:
     ) -> Callable[[Transaction], AuthContext]:
         if address.webhook_user is not None and address.webhook_code is not None:
             user_id, code = address.webhook_user, address.webhook_code
-            return lambda tx: webhooks.authenticate(tx, user_id, code)
+            return lambda tx: webhooks.authenticate(tx, user_id, code, self.login_cache)
         token = params.get("auth")
         return lambda tx: oauth.authenticate(tx, token)
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from b24local.parent_watch import ParentPipe, watch_parent
-from b24local.storage.sqlite import StorageError
+from b24local.storage.errors import StorageError
 
 #: The signals that stop a server: the parent forwards them to its workers.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -24,7 +24,6 @@ from fast_bitrix24 import Bitrix
 from b24local.auth.context import AuthContext
 from b24local.auth.limit_state import DatabaseState, RedisState
 from b24local.auth.limits import Limits
-from b24local.methods.registry import Method
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from tests.conftest import BACKENDS, LiveServer, new_database, start_server, wanted_backends
@@ -57,8 +56,8 @@ def webhook(credential_id: int = 1) -> AuthContext:
     )
 
 
-LIST = Method("crm.item.list", "crm", None, False)
-GET = Method("crm.item.get", "crm", None, False)
+LIST = "crm.item.list"
+GET = "crm.item.get"
 
 
 #: Where the unit tests keep the limits' state: memory, each database backend under test, and Redis.

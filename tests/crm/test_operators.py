@@ -1,11 +1,11 @@
-"""The operator table (crm/query.py OPERATORS): one row per operator, read by the `filter` parser and
+"""The operator table (model/query.py OPERATORS): one row per operator, read by the `filter` parser and
 by the SQL compiler, so a row that is missing or contradicts itself breaks both at once."""
 
 from __future__ import annotations
 
 from typing import get_args
 
-from b24local.crm.query import FILTER_PREFIXES, OPERATORS, Op
+from b24local.model.query import FILTER_PREFIXES, OPERATORS, Op
 
 
 def test_every_operator_has_a_row_and_a_prefix_unless_internal() -> None:

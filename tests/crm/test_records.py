@@ -9,8 +9,8 @@ import pytest
 from b24local.crm.codec import InvalidValue, parse_date, to_column, to_output
 from b24local.crm.entities import CONTACT, LEAD
 from b24local.crm.input import plan_multifields
-from b24local.crm.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
 from b24local.crm.records import Records
+from b24local.model.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
 from b24local.protocol.errors import ApiError
 from b24local.storage.base import MultifieldRow
 

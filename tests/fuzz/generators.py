@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from b24local.crm.query import FILTER_PREFIXES
+from b24local.model.query import FILTER_PREFIXES
 from tests.fuzz.encode import CALLERS, ENCODINGS, FORM, FuzzRequest, encoded, json_body, rest_path
 from tests.fuzz.params import Catalogue, method_params
 from tests.fuzz.values import long_string, nested

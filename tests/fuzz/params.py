@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from b24local.crm.query import FILTER_PREFIXES
 from b24local.methods.registry import Method, Param
+from b24local.model.query import FILTER_PREFIXES
 from tests.fuzz.encode import php_pairs, urlencode
 from tests.fuzz.values import ODD_STRINGS, long_string, odd_key, odd_scalar, odd_value, small_id
 

@@ -21,7 +21,7 @@ from typing import Any
 from b24local.app import App
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.config import Config
-from b24local.methods.registry import load_all
+from b24local.methods.families import load_all
 from b24local.protocol.address import parse_rest_path
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage

@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from b24local.methods.families import load_all
 from b24local.methods.official import official_methods
-from b24local.methods.registry import load_all
 from tests.scripts import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 
 from b24local.methods import openapi
-from b24local.methods.registry import load_all
+from b24local.methods.families import load_all
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.sqlite_only  # the document does not depend on the storage

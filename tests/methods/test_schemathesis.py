@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from b24local.auth import oauth
-from b24local.methods.registry import load_all
+from b24local.methods.families import load_all
 from tests.conftest import LiveServer, start_server
 
 WEBHOOK_EXAMPLES = 8  # per operation

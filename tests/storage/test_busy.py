@@ -18,7 +18,7 @@ import pytest
 from b24local.auth.context import AuthContext
 from b24local.methods.dispatch import Dispatcher
 from b24local.protocol.errors import ApiError
-from b24local.storage.busy import StorageBusy
+from b24local.storage.errors import StorageBusy
 from b24local.storage.sqlite import SqliteStorage
 
 

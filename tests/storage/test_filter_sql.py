@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from b24local.crm.entities import LEAD
-from b24local.crm.query import AllOf, Column, Cond, Condition, MultifieldValue, Query
 from b24local.crm.records import Records
+from b24local.model.query import AllOf, Column, Cond, Condition, MultifieldValue, Query
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from b24local.storage.postgres import PgCompiler

@@ -14,13 +14,12 @@ import pytest
 
 from b24local.auth.context import AuthContext
 from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
-from b24local.crm.query import AllOf, Column, Cond, Query
 from b24local.methods.dispatch import Dispatcher
+from b24local.model.query import AllOf, Column, Cond, Query
 from b24local.storage.base import Binding
-from b24local.storage.busy import ReferenceGone, StorageBusy
+from b24local.storage.errors import ReferenceGone, StorageBusy, StorageError
 from b24local.storage.open import open_storage
 from b24local.storage.postgres import PostgresStorage
-from b24local.storage.sqlite import StorageError
 from tests.conftest import LiveServer, start_server
 from tests.pgcluster import Cluster
 from tests.test_cli import b24local
@@ -353,42 +352,47 @@ def two_connections(url: str) -> Iterator[tuple[PostgresStorage, PostgresStorage
     other.close()
 
 
-def test_a_serving_connection_keeps_logins_until_it_hears_of_a_change(
+def test_a_serving_connection_keeps_the_auth_epoch_until_it_hears_of_a_change(
     two_connections: tuple[PostgresStorage, PostgresStorage, int, int],
 ) -> None:
-    """A server's read calls reuse webhook logins without reading the auth epoch; a change committed
-    through another connection (the CLI's) is announced, and the next call reads them again."""
+    """A server's read calls reuse the auth epoch (which keeps its webhook logins valid) without
+    reading it; a change committed through another connection (the CLI's) is announced, and the next
+    call reads it again."""
     other, serving, user, hook = two_connections
-    trusted = []
+    with other.read() as tx:
+        before = tx.auth_epoch()
+    epochs, trusted = [], []
     for _ in range(3):
         with serving.read(snapshot=False) as tx:
-            assert [(w.id, w.active) for w, _ in tx.webhook_logins(user)] == [(hook, True)]
+            epochs.append(tx.auth_epoch())
             trusted.append(tx.trusted_at is not None)
-    assert trusted == [False, True, True]  # the first call read them; the others reused them
+    assert (epochs, trusted) == ([before] * 3, [False, True, True])  # read once, then reused
 
     with other.write() as tx:
         tx.webhook_set_active(hook, False)
     time.sleep(0.2)  # the announcement reaches the idle connection's socket
-    # No statement of the call ran before the logins were asked for: the socket was read.
+    # No statement of the call ran before the epoch was asked for: the socket was read.
     with serving.read(snapshot=False) as tx:
-        assert [(w.id, w.active) for w, _ in tx.webhook_logins(user)] == [(hook, False)]
+        assert tx.auth_epoch() == before + 1
         assert tx.trusted_at is None
-    with serving.read() as tx:
         assert [(w.id, w.active) for w, _ in tx.webhook_logins(user)] == [(hook, False)]
+    with serving.read() as tx:
+        assert tx.auth_epoch() == before + 1
         assert tx.trusted_at is not None
 
 
-def test_a_read_that_hears_of_a_change_of_the_logins_it_trusted_runs_again(
+def test_a_read_that_hears_of_a_change_of_the_epoch_it_trusted_runs_again(
     two_connections: tuple[PostgresStorage, PostgresStorage, int, int],
 ) -> None:
-    """Committed after the call took kept logins, before its last statement: the announcement
+    """Committed after the call took the kept epoch, before its last statement: the announcement
     arrives with that statement's answer, and the call leaves as StorageBusy (the dispatcher runs it
-    again, with the logins read anew)."""
+    again, with the epoch read anew)."""
     other, serving, user, hook = two_connections
     for snapshot in (False, True):
         with serving.read(snapshot) as tx:
-            tx.webhook_logins(user)  # read, and kept
+            tx.auth_epoch()  # read, and kept
         with pytest.raises(StorageBusy, match="users or webhooks changed"), serving.read(snapshot) as tx:
+            tx.auth_epoch()
             assert [w.active for w, _ in tx.webhook_logins(user)] == [snapshot is False]
             assert tx.trusted_at is not None
             with other.write() as changing:
@@ -396,5 +400,6 @@ def test_a_read_that_hears_of_a_change_of_the_logins_it_trusted_runs_again(
             assert tx.user_get(user) is not None  # the call's own statement
     # A write reads the epoch in its own transaction, as before.
     with serving.write() as tx:
+        tx.auth_epoch()
         assert [w.active for w, _ in tx.webhook_logins(user)] == [True]
         assert tx.trusted_at is None

@@ -19,11 +19,11 @@ import pytest
 
 from b24local.auth.context import AuthContext
 from b24local.crm.entities import LEAD_CONTACT
-from b24local.crm.query import Query
 from b24local.methods.dispatch import Dispatcher
 from b24local.methods.registry import Call, Method
+from b24local.model.query import Query
 from b24local.storage.base import Binding
-from b24local.storage.busy import REFERENCE_RERUNS
+from b24local.storage.errors import REFERENCE_RERUNS
 from b24local.storage.postgres import PostgresStorage
 from tests.conftest import LiveServer, Response, start_server
 from tests.pgcluster import Cluster

@@ -10,9 +10,10 @@ import pytest
 
 from b24local.cli import CliError, build_parser, serving_storage
 from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
-from b24local.crm.query import AllOf
+from b24local.model.query import AllOf
 from b24local.storage.base import Binding
-from b24local.storage.sqlite import SqliteStorage, StorageError, path_from_url
+from b24local.storage.errors import StorageError
+from b24local.storage.sqlite import SqliteStorage, path_from_url
 
 MIGRATIONS = sorted(
     int(item.name[:4])

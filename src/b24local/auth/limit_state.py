@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from b24local.protocol.errors import server_busy
 from b24local.storage.base import Storage, Transaction
-from b24local.storage.busy import LOCK_WAIT, StorageBusy, sleep_before_retry
+from b24local.storage.busy import sleep_before_retry
+from b24local.storage.errors import LOCK_WAIT, StorageBusy
 
 if TYPE_CHECKING:
     from collections.abc import Callable

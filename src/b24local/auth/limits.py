@@ -26,13 +26,11 @@ from typing import TYPE_CHECKING
 from b24local import clock
 from b24local.auth.context import AuthContext
 from b24local.auth.limit_state import ROUNDING, Key, LimitState, MemoryState, Usage
-from b24local.methods.registry import Method
 from b24local.protocol.envelope import CURRENT_TIMING
 from b24local.protocol.errors import ApiError
 
 if TYPE_CHECKING:
-    from b24local.methods.dispatch import Dispatcher
-    from b24local.storage.base import Transaction
+    from b24local.storage.base import Storage, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +58,12 @@ def operation_time_limit() -> ApiError:
 
 
 class Limits:
-    """The limits of one server; :meth:`attach` hooks them into the dispatcher.
+    """The limits of one server: the dispatcher runs :meth:`check` and :meth:`record` around every
+    method call (its ``CallLimits`` step, wired by app.py).
 
     ``shared``: with a profile on, keep the state where every server process sees it (Redis when
-    ``redis_url`` is given, else the dispatcher's database), chosen when attached; otherwise (and with
-    limits off) in this process's memory.
+    ``redis_url`` is given, else the server's database), chosen by :meth:`connect`; otherwise (and
+    with limits off) in this process's memory.
     """
 
     def __init__(
@@ -98,39 +97,37 @@ class Limits:
             raise query_limit_exceeded()
 
     @staticmethod
-    def key(ctx: AuthContext, method: Method) -> Key:
-        return (ctx.credential_kind, ctx.credential_id, method.name)
+    def key(ctx: AuthContext, method_name: str) -> Key:
+        return (ctx.credential_kind, ctx.credential_id, method_name)
 
     def usage(self, key: Key, tx: Transaction | None = None) -> Usage:
         """(operating seconds now, when the oldest basket stops counting) for ``key``."""
         return self.state.usage(key, self.now(), tx)
 
-    def check(self, ctx: AuthContext, method: Method, tx: Transaction | None = None) -> None:
-        """T2, before a method runs (a dispatcher call check, inside the call's transaction)."""
+    def check(self, ctx: AuthContext, method_name: str, tx: Transaction | None = None) -> None:
+        """T2, before a method runs (inside the call's transaction)."""
         limit = self.operating_limit
-        if limit is not None and self.usage(self.key(ctx, method), tx)[0] > limit:
+        if limit is not None and self.usage(self.key(ctx, method_name), tx)[0] > limit:
             raise operation_time_limit()
 
-    def record(self, ctx: AuthContext, method: Method, seconds: float) -> None:
-        """After a method ran (a dispatcher timing hook): account it and show it in the call's ``time``."""
-        operating, reset_at = self.state.record(self.key(ctx, method), seconds, self.now())
+    def record(self, ctx: AuthContext, method_name: str, seconds: float) -> None:
+        """After a method ran: account it and show it in the call's ``time``."""
+        operating, reset_at = self.state.record(self.key(ctx, method_name), seconds, self.now())
         timing = CURRENT_TIMING.get()
         if timing is not None:
             timing.operating = operating
             timing.operating_reset_at = reset_at
 
-    def attach(self, dispatcher: Dispatcher) -> None:
+    def connect(self, storage: Storage, lock_wait: float) -> None:
+        """Use the server's storage for shared state (``lock_wait``: its bound on a busy database)."""
         if self.shared:
-            self.state = self._shared_state(dispatcher)
-        dispatcher.timing_hooks.append(self.record)
-        if self.operating_limit is not None:
-            dispatcher.call_checks.append(self.check)
+            self.state = self._shared_state(storage, lock_wait)
 
-    def _shared_state(self, dispatcher: Dispatcher) -> LimitState:
+    def _shared_state(self, storage: Storage, lock_wait: float) -> LimitState:
         from b24local.auth.limit_state import DatabaseState, RedisState
 
         if self.redis_url is None:
-            return DatabaseState(dispatcher.storage, dispatcher.lock_wait)
-        with dispatcher.storage.read() as tx:
+            return DatabaseState(storage, lock_wait)
+        with storage.read() as tx:
             portal = tx.oauth_member_id()
         return RedisState(self.redis_url, portal)

@@ -8,6 +8,7 @@ import secrets
 import string
 
 from b24local.auth.context import AuthContext
+from b24local.auth.login_cache import UNKNOWN, LoginCache
 from b24local.protocol.errors import invalid_credentials
 from b24local.storage.base import Transaction, User, Webhook
 
@@ -23,26 +24,23 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-#: Contexts already worked out, by (user id, code presented): valid while the storage hands back the
-#: very same logins list (it keeps one per user until a user or webhook changes). Keyed by the code as
-#: presented, which the parsed request path holds in memory anyway, so that a known caller costs no
-#: hashing; nothing here is written anywhere.
-_CONTEXTS: dict[tuple[int, str], tuple[list[tuple[Webhook, User]], AuthContext | None]] = {}
-_CONTEXTS_KEPT = 1024
+def authenticate(tx: Transaction, user_id: int, code: str, cache: LoginCache | None = None) -> AuthContext:
+    """The context of a webhook call, or 401 INVALID_CREDENTIALS for any wrong, disabled or missing pair.
 
-
-def authenticate(tx: Transaction, user_id: int, code: str) -> AuthContext:
-    """The context of a webhook call, or 401 INVALID_CREDENTIALS for any wrong, disabled or missing pair."""
-    logins = tx.webhook_logins(user_id)
-    key = (user_id, code)
-    kept = _CONTEXTS.get(key)
-    if kept is not None and kept[0] is logins:
-        ctx = kept[1]
+    ``cache``: the server's logins (keyed by the code as presented, which the request path holds in
+    memory anyway; nothing is written anywhere). The epoch is read before the logins, so that a
+    context is never kept under an epoch newer than the rows it was worked out from.
+    """
+    if cache is None:
+        ctx = _context(tx.webhook_logins(user_id), hash_secret(code))
     else:
-        ctx = _context(logins, hash_secret(code))
-        if len(_CONTEXTS) >= _CONTEXTS_KEPT:
-            _CONTEXTS.clear()
-        _CONTEXTS[key] = (logins, ctx)
+        cache.invalidate(tx.auth_epoch())
+        kept = cache.get(user_id, code)
+        if kept is UNKNOWN:
+            ctx = _context(tx.webhook_logins(user_id), hash_secret(code))
+            cache.put(user_id, code, ctx)
+        else:
+            ctx = kept
     if ctx is None:
         raise invalid_credentials()
     return ctx

@@ -17,7 +17,7 @@ from b24local.cli import serve
 from b24local.cli.admin import USER_COMMANDS, app_create, db_upgrade, webhook_create, webhook_revoke
 from b24local.cli.parser import CliError, build_parser
 from b24local.cli.serve import serving_storage
-from b24local.storage.sqlite import StorageError
+from b24local.storage.errors import StorageError
 
 __all__ = ["CliError", "build_parser", "main", "serving_storage"]
 

@@ -7,7 +7,7 @@ listed here.
 
 from __future__ import annotations
 
-from b24local.crm.fields import Field, multifield, ro
+from b24local.model.fields import Field, multifield, ro
 
 LEAD_FIELDS: tuple[Field, ...] = (
     ro("ID", "integer", "ID"),

@@ -12,8 +12,8 @@ from typing import Any
 
 from b24local.crm.codec import InvalidValue, is_empty, php_string, to_column
 from b24local.crm.entities import EntityType, bindings_owned_by
-from b24local.crm.fields import Field
 from b24local.crm.values import as_php_array, is_numeric_id, php_int
+from b24local.model.fields import Field
 from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import MultifieldRow, Row
 

@@ -1,8 +1,8 @@
 """The list grammar of `crm.*.list`: `select` → :class:`Shape`, `filter` and `order` → the parts of a
-storage-neutral :class:`~b24local.crm.query.Query` (contract M4).
+storage-neutral :class:`~b24local.model.query.Query` (contract M4).
 
 Which prefix is which operator, and what an operator does with an empty value or a list of values, is
-read from :data:`~b24local.crm.query.OPERATORS`; field values are coerced as the field stores them.
+read from :data:`~b24local.model.query.OPERATORS`; field values are coerced as the field stores them.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from b24local.crm.codec import (
     printer_for,
 )
 from b24local.crm.entities import EntityType, bindings_owned_by
-from b24local.crm.fields import Field
-from b24local.crm.query import (
+from b24local.crm.values import as_php_array, php_int
+from b24local.model.fields import Field
+from b24local.model.query import (
     FILTER_PREFIXES,
     OPERATORS,
     AllOf,
@@ -37,7 +38,6 @@ from b24local.crm.query import (
     PrimaryBound,
     Term,
 )
-from b24local.crm.values import as_php_array, php_int
 from b24local.protocol.errors import bad_request
 
 #: Values of one `=`/`!`/`@`/`!@` list: it is one IN, bound as one parameter whatever its length

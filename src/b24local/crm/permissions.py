@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from b24local.auth.context import AuthContext
 from b24local.crm.entities import ENTITIES, EntityType
-from b24local.crm.query import AllOf, AnyOf, Column, Cond, Condition
+from b24local.model.query import AllOf, AnyOf, Column, Cond, Condition
 
 if TYPE_CHECKING:
     from b24local.storage.base import Transaction

@@ -3,7 +3,7 @@
 No HTTP here: methods hand in the decoded parameters, the transaction and the caller's permissions.
 This module checks permissions, applies what :mod:`~b24local.crm.input` read of `fields` (columns,
 multifields C5, the lead's contact bindings through the binding engine, lead-contact-bindings.md
-L1–L4, I4), calls the entity's rules (:mod:`~b24local.crm.rules`), pages lists built by
+L1–L4, I4), calls the entity's rules (:mod:`~b24local.model.rules`), pages lists built by
 :mod:`~b24local.crm.listing` (M4, protocol.md Q1–Q3) and formats rows as a portal prints them (C4,
 with :mod:`~b24local.crm.codec`).
 
@@ -23,8 +23,8 @@ from b24local.crm.entities import BindingKind, EntityType, bindings_bound_to, bi
 from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_multifields
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
-from b24local.crm.query import AllOf, Query
 from b24local.crm.values import id_param, param, php_int
+from b24local.model.query import AllOf, Query
 from b24local.protocol.envelope import ListPage
 from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction

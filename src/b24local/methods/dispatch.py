@@ -8,36 +8,44 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
+from b24local.methods.families import load_all
 from b24local.methods.official import unknown_method
-from b24local.methods.registry import Call, Calls, Method, load_all
+from b24local.methods.registry import Call, Calls, Method
 from b24local.protocol.budget import ParamBudget
 from b24local.protocol.errors import insufficient_scope, server_busy
 from b24local.storage.base import Storage, Transaction
-from b24local.storage.busy import LOCK_WAIT, REFERENCE_RERUNS, ReferenceGone, StorageBusy, sleep_before_retry
+from b24local.storage.busy import sleep_before_retry
+from b24local.storage.errors import LOCK_WAIT, REFERENCE_RERUNS, ReferenceGone, StorageBusy
 
 log = logging.getLogger("b24local")
 
 #: Authenticates a request inside the call's transaction.
 Authenticator = Callable[[Transaction], AuthContext]
-#: Called after every method call with (context, method, seconds it ran); the limits layer hooks here.
-TimingHook = Callable[[AuthContext, Method, float], None]
-#: Called after the scope check, before the method runs, inside the call's transaction; raises ApiError
-#: to refuse (operating-time limit).
-CallCheck = Callable[[AuthContext, Method, Transaction], None]
+
+
+class CallLimits(Protocol):
+    """A step of every call the dispatcher runs (the portal's operating-time limit, auth/limits.py):
+    the composition root passes one in, so that the methods layer names no layer above it."""
+
+    def check(self, ctx: AuthContext, method_name: str, tx: Transaction) -> None:
+        """After the scope check, before the method runs, inside the call's transaction; raises
+        ApiError to refuse the call."""
+
+    def record(self, ctx: AuthContext, method_name: str, seconds: float) -> None:
+        """After a method ran (not after a refused call), with how long it ran."""
 
 
 class Dispatcher:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, limits: CallLimits | None = None) -> None:
         self.storage = storage
         #: How long one call may keep retrying a busy database before it answers 503 (seconds).
         self.lock_wait = float(getattr(storage, "lock_wait", LOCK_WAIT))
         self.methods = load_all()
-        self.timing_hooks: list[TimingHook] = []
-        self.call_checks: list[CallCheck] = []
+        self.limits = limits
 
     def find(self, name: str) -> Method:
         found = self.methods.get(name.lower())
@@ -65,7 +73,7 @@ class Dispatcher:
             return self._run_calls(auth, entry, params, ParamBudget() if budget is None else budget)
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
-        ran = False  # timing hooks see only calls whose method ran (not refused ones)
+        ran = False  # limits record only calls whose method ran (not refused ones)
         deadline: float | None = None  # set at the first busy database
         attempt = 0
         gone = 0  # reruns after a referenced row vanished mid-call
@@ -86,8 +94,8 @@ class Dispatcher:
                             raise unknown_method(name)
                         if not ctx.has_scope(entry.scope):
                             raise insufficient_scope()
-                        for check in self.call_checks:
-                            check(ctx, entry, tx)
+                        if self.limits is not None:
+                            self.limits.check(ctx, entry.name, tx)
                         assert entry.handler is not None
                         ran = True
                         request = ParamBudget() if budget is None else budget
@@ -107,9 +115,8 @@ class Dispatcher:
                     attempt += 1
         finally:
             elapsed = time.perf_counter() - started
-            if ran and ctx is not None and entry is not None:
-                for hook in self.timing_hooks:
-                    hook(ctx, entry, elapsed)
+            if ran and ctx is not None and entry is not None and self.limits is not None:
+                self.limits.record(ctx, entry.name, elapsed)
         return result, elapsed
 
     def _run_calls(

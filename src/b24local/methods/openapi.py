@@ -15,7 +15,8 @@ import orjson
 
 from b24local import __version__
 from b24local.methods import schemas
-from b24local.methods.registry import Method, Param, Schema, load_all
+from b24local.methods.families import load_all
+from b24local.methods.registry import Method, Param, Schema
 
 _TYPES: dict[str, Schema] = {
     "integer": {"type": "integer"},

@@ -1,7 +1,8 @@
 """The method registry: one declarative entry per REST method.
 
 Dispatch, the `methods`/`scope` system methods and the documentation are all generated from
-:data:`REGISTRY`; a new method is one :func:`method` decorator in its family's module.
+:data:`REGISTRY`; a new method is one :func:`method` decorator in its family's module, and a new
+family is one entry in methods/families.py (the registry imports no family).
 """
 
 from __future__ import annotations
@@ -150,10 +151,3 @@ def calls_method(
         return handler
 
     return register
-
-
-def load_all() -> dict[str, Method]:
-    """Import every method family so that its entries are registered."""
-    from b24local.methods import batch, crm_contact, crm_lead, crm_lead_contact, system  # noqa: F401
-
-    return REGISTRY

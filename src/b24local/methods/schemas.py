@@ -11,9 +11,9 @@ from typing import Any
 
 from b24local.crm.codec import REFERENCE_TYPES
 from b24local.crm.entities import EntityType
-from b24local.crm.fields import Field
-from b24local.crm.query import FILTER_PREFIXES
 from b24local.methods.registry import Result, Schema
+from b24local.model.fields import Field
+from b24local.model.query import FILTER_PREFIXES
 
 #: Named schemas, by name, for ``#/components/schemas/``.
 COMPONENTS: dict[str, Schema] = {}

@@ -63,7 +63,7 @@ class CallTiming:
         }
 
 
-#: The timing of the call running now (a request, or one command of a batch): the limits' timing hook
+#: The timing of the call running now (a request, or one command of a batch): the limits' record step
 #: writes ``operating`` and ``operating_reset_at`` into it.
 CURRENT_TIMING: ContextVar[CallTiming | None] = ContextVar("CURRENT_TIMING", default=None)
 

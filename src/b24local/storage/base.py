@@ -12,8 +12,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from b24local.crm.entities import BindingKind, EntityType
-from b24local.crm.query import Condition, Query
+from b24local.model.entities import BindingKind, EntityType
+from b24local.model.query import Condition, Query
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,12 @@ class Transaction(Protocol):
     def webhook_add(self, user_id: int, code_hash: str, scopes: Sequence[str]) -> int: ...
     def webhooks_of_user(self, user_id: int) -> list[Webhook]: ...
     def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
-        """The user's webhooks, each with the user, in one round trip (every request asks)."""
+        """The user's webhooks, each with the user, in one round trip."""
+        ...
+
+    def auth_epoch(self) -> int:
+        """A number every change of a user or a webhook moves on (auth/login_cache.py); every
+        webhook request asks."""
         ...
 
     def webhook_set_active(self, webhook_id: int, active: bool) -> None: ...

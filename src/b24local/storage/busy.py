@@ -6,32 +6,14 @@ serialization failures and deadlocks. Neither may reach a client as a 500: the s
 step that failed (BEGIN, COMMIT) and the dispatcher reruns a whole call whose transaction failed part
 way, both with a short jittered backoff and within one time bound per call. A call that still cannot
 run answers 503 ``QUERY_LIMIT_EXCEEDED`` (docs/deviations.md): nothing of it was written, and clients
-of Bitrix24 already back off and retry on that answer.
+of Bitrix24 already back off and retry on that answer. The errors themselves are the port's
+(storage/errors.py).
 """
 
 from __future__ import annotations
 
 import random
 import time
-
-
-class StorageBusy(Exception):
-    """The database stayed locked past the retry bound; the transaction was rolled back."""
-
-
-class ReferenceGone(StorageBusy):
-    """A row the call found and then pointed at was deleted by another call in between (PostgreSQL's
-    foreign-key check at the insert); rolled back. Run again, the call finds the row missing and
-    answers as for any missing row."""
-
-
-#: Reruns after a :class:`ReferenceGone` before it counts as a method that never checked the row (a
-#: bug, left to surface): a rerun sees the deletion, and deleted ids are never reused.
-REFERENCE_RERUNS = 3
-
-
-#: The default bound on retrying one call (seconds), for a backend that names none of its own.
-LOCK_WAIT = 10.0
 
 #: Backoff between attempts: the first waits about 2 ms, doubling up to about 100 ms.
 FIRST_PAUSE = 0.002

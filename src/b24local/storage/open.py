@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from b24local.storage.base import Storage
-from b24local.storage.sqlite import DEFAULT_SYNCHRONOUS, SqliteStorage, StorageError
+from b24local.storage.errors import StorageError
+from b24local.storage.sqlite import DEFAULT_SYNCHRONOUS, SqliteStorage
 
 
 def open_storage(

@@ -9,8 +9,8 @@ Isolation mirrors SQLite's: a read call runs in one REPEATABLE READ READ ONLY tr
 snapshot, never a serialization failure); a write call runs in READ COMMITTED and every binding
 write first locks its owner row (``SELECT … FOR NO KEY UPDATE``), so that concurrent calls on the
 same lead serialise. A deadlock or serialization failure rolls back and raises
-:class:`~b24local.storage.busy.StorageBusy`; the dispatcher reruns the call. So does a foreign-key
-violation (:class:`~b24local.storage.busy.ReferenceGone`): a contact deleted between a call's
+:class:`~b24local.storage.errors.StorageBusy`; the dispatcher reruns the call. So does a foreign-key
+violation (:class:`~b24local.storage.errors.ReferenceGone`): a contact deleted between a call's
 existence check and its insert, which the rerun then reports as not found.
 """
 
@@ -24,12 +24,11 @@ import psycopg.errors
 from psycopg.adapt import Dumper
 
 from b24local.config import redacted_url
-from b24local.crm.entities import BindingKind, EntityType
-from b24local.storage.base import Row, User, Webhook
-from b24local.storage.busy import LOCK_WAIT, ReferenceGone, StorageBusy
+from b24local.model.entities import BindingKind, EntityType
+from b24local.storage.base import Row
+from b24local.storage.errors import LOCK_WAIT, ReferenceGone, StorageBusy, StorageError
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
-from b24local.storage.sqlite import StorageError
 
 #: Serialises concurrent migrations of one database (pg_advisory_xact_lock key).
 _MIGRATION_LOCK = 0x62_32_34_6C  # "b24l"
@@ -122,11 +121,12 @@ class PostgresTransaction(SqlTransaction):
         self.conn = _OneCursor(conn)
         self.writing = False
         self._locked: set[tuple[str, int]] = set()
-        #: Announcements of auth changes this connection has received (see :meth:`webhook_logins`).
+        #: Announcements of auth changes this connection has received (see :meth:`auth_epoch`).
         self.auth_notices = 0
-        #: user id → ``auth_notices`` when its logins were last read together with the epoch.
-        self._logins_read_at: dict[int, int] = {}
-        #: ``auth_notices`` when this call took kept logins without reading the epoch, else None.
+        #: The auth epoch this connection last read, and ``auth_notices`` when it read it.
+        self._epoch: int | None = None
+        self._epoch_read_at = 0
+        #: ``auth_notices`` when this call took the kept epoch without reading it, else None.
         self.trusted_at: int | None = None
         self.listening = listen
         if listen:
@@ -136,26 +136,22 @@ class PostgresTransaction(SqlTransaction):
     def _auth_notice(self, notice: psycopg.Notify) -> None:
         self.auth_notices += 1
 
-    def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
-        """Logins kept from an earlier call, without reading the epoch: in a read call of a serving
-        connection that has heard of no change since they were read.
+    def auth_epoch(self) -> int:
+        """The epoch kept from an earlier call, without reading it: in a read call of a serving
+        connection that has heard of no change since it was read.
 
         PostgreSQL sends an announcement to an idle listener at once, and to a busy one at the end
         of its transaction, before it reports ready for the next statement. So: whatever was
         committed before this call came in is on the socket now (read here without waiting), and
         whatever is committed before the call's last statement ends has been heard when it ends;
         the call's scope then runs it again (:meth:`auth_changed_since_trusted`)."""
-        if self.listening and not self.writing:
-            read_at = self._logins_read_at.get(user_id)
-            kept = self._logins.get(user_id)
-            if read_at is not None and kept is not None and read_at == self._heard():
-                self.trusted_at = read_at
-                return kept[1]
-        logins = super().webhook_logins(user_id)
-        if len(self._logins_read_at) >= self.LOGINS_KEPT:
-            self._logins_read_at.clear()
-        self._logins_read_at[user_id] = self.auth_notices
-        return logins
+        kept = self._epoch
+        if self.listening and not self.writing and kept is not None and self._epoch_read_at == self._heard():
+            self.trusted_at = self._epoch_read_at
+            return kept
+        epoch = super().auth_epoch()
+        self._epoch, self._epoch_read_at = epoch, self.auth_notices
+        return epoch
 
     def _heard(self) -> int:
         """``auth_notices`` after taking in what the socket holds, without waiting for more."""
@@ -271,7 +267,7 @@ class _Scope:
 
     @staticmethod
     def _check_credentials(tx: PostgresTransaction, exc: BaseException | None) -> None:
-        """A read call that trusted kept logins and heard of a change meanwhile runs again (nothing
+        """A read call that trusted the kept auth epoch and heard of a change meanwhile runs again (nothing
         was written), whatever it answered: it might have answered with the old credentials."""
         if tx.auth_changed_since_trusted():
             raise StorageBusy("users or webhooks changed during the call") from exc

@@ -1,4 +1,4 @@
-"""Compiling :mod:`b24local.crm.query` conditions to SQL shared by the SQL backends.
+"""Compiling :mod:`b24local.model.query` conditions to SQL shared by the SQL backends.
 
 Identifiers come only from entity and binding definitions; every value is a bound parameter.
 """
@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from b24local.crm.entities import BINDINGS, BindingKind, EntityType
-from b24local.crm.query import (
+from b24local.crm.entities import BINDINGS
+from b24local.model.entities import BindingKind, EntityType
+from b24local.model.query import (
     OPERATORS,
     AllOf,
     AnyOf,
@@ -26,7 +27,7 @@ from b24local.crm.query import (
     Term,
 )
 from b24local.storage.base import Binding, MultifieldRow, OAuthApp, OAuthLogin, Row, User, Webhook, chunks
-from b24local.storage.busy import ReferenceGone
+from b24local.storage.errors import ReferenceGone
 
 #: Makes a named tuple without its generated ``__new__`` (a Python call per binding).
 _new_tuple = tuple.__new__
@@ -225,8 +226,6 @@ class SqlTransaction:
 
     conn: Any
 
-    #: How many users' webhook logins a process keeps (all are dropped when it is full).
-    LOGINS_KEPT = 1024
     #: From this OFFSET on, a list page selects its ids first and its rows after (PostgreSQL fetches
     #: every skipped row from the table otherwise); None: never (SQLite's ids are its rowids, so
     #: skipping costs the same either way).
@@ -236,8 +235,6 @@ class SqlTransaction:
     NAMES_KEPT = 256
 
     def __init__(self) -> None:
-        #: user id → (auth epoch read with them, webhook logins): reused while the epoch stays.
-        self._logins: dict[int, tuple[int, list[tuple[Webhook, User]]]] = {}
         self._column_names: dict[str, tuple[str, ...]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -312,24 +309,18 @@ class SqlTransaction:
         return [Webhook(r[0], r[1], r[2], frozenset(filter(None, r[3].split(","))), bool(r[4])) for r in rows]
 
     def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
-        # Every change of a user or a webhook moves auth_epoch on (triggers, in the same transaction),
-        # so logins read at the epoch this transaction sees are still what the tables hold.
-        epoch = self._one(self._Q_AUTH_EPOCH)
-        kept = self._logins.get(user_id)
-        if kept is not None and kept[0] == epoch:
-            return kept[1]
         rows = self.conn.execute(self._Q_WEBHOOK_LOGINS, (user_id,)).fetchall()
-        logins = [
+        return [
             (
                 Webhook(r[0], user_id, r[1], frozenset(filter(None, r[2].split(","))), bool(r[3])),
                 User(user_id, r[4], r[5] or "", bool(r[6]), bool(r[7]), bool(r[8])),
             )
             for r in rows
         ]
-        if len(self._logins) >= self.LOGINS_KEPT:
-            self._logins.clear()
-        self._logins[user_id] = (epoch, logins)
-        return logins
+
+    def auth_epoch(self) -> int:
+        # Moved on by triggers in the transaction that changes a user or a webhook (migration 5).
+        return int(self._one(self._Q_AUTH_EPOCH))
 
     def webhook_set_active(self, webhook_id: int, active: bool) -> None:
         self.conn.execute(self._Q_WEBHOOK_SET_ACTIVE, (int(active), webhook_id))

@@ -4,7 +4,7 @@ The server calls SQLite directly on its event loop: a call is a handful of index
 take microseconds, far less than a hop to a worker thread would cost. Within one process, calls
 therefore run one at a time; across processes (``serve --workers N``), ``BEGIN IMMEDIATE`` and the
 busy timeout serialise writers, and a database still busy after that is retried with backoff and
-finally reported as :class:`~b24local.storage.busy.StorageBusy` (``_Scope``), never as a raw error.
+finally reported as :class:`~b24local.storage.errors.StorageBusy` (``_Scope``), never as a raw error.
 """
 
 from __future__ import annotations
@@ -19,18 +19,14 @@ from typing import Any, ClassVar
 
 import orjson
 
-from b24local.crm.entities import BindingKind, EntityType
+from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Binding, Row, chunks
-from b24local.storage.busy import StorageBusy, sleep_before_retry
+from b24local.storage.busy import sleep_before_retry
+from b24local.storage.errors import StorageBusy, StorageError
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, access_row, bindings_from_rows
 from b24local.storage.writer_queue import SUPPORTED as WRITER_TURNS
 from b24local.storage.writer_queue import WriterQueue
-
-
-class StorageError(Exception):
-    """The database cannot be opened or migrated; the message is fit for a one-line CLI error."""
-
 
 #: ``PRAGMA synchronous`` choices (docs/reliability.md, "Power loss"). In WAL mode both survive a
 #: crash of the process; only ``full`` (an fsync of the WAL per commit) keeps every answered write

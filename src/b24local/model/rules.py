@@ -1,15 +1,14 @@
 """Per-entity rules of the entity service (contract crud.md C1, C2): each is declared on the entity
-type that has it (:class:`EntityRules`) and called by the service, never switched on by probing
-whether an entity happens to have some field.
+type that has it (:class:`EntityRules`, given in crm/entities.py) and called by the service, never
+switched on by probing whether an entity happens to have some field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:  # storage.base imports the entity types, which import these rules
-    from b24local.storage.base import Row
+Row = dict[str, Any]  # column name → stored value, as storage.base names it
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,3 @@ class EntityRules:
     one_of_required: OneOfRequired | None = None
     stages: StageRule | None = None
     return_customer: ReturnCustomer | None = None
-
-
-LEAD_RULES = EntityRules(stages=StageRule(), return_customer=ReturnCustomer())
-CONTACT_RULES = EntityRules(
-    one_of_required=OneOfRequired(("NAME", "LAST_NAME"), "Required fields are not filled: NAME or LAST_NAME.")
-)

@@ -1,0 +1,2 @@
+"""The CRM model's types, below both crm/ and storage/: fields, entity and binding types, the list
+query. The declarations (LEAD, CONTACT, LEAD_CONTACT, their fields) stay in crm/."""
