@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from b24local.crm.codec import InvalidValue, parse_date, to_column, to_output
-from b24local.crm.entities import CONTACT, LEAD
+from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
 from b24local.crm.input import plan_multifields
 from b24local.crm.records import Records
 from b24local.model.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
@@ -126,7 +126,7 @@ def test_filter_keys_and_values() -> None:
         Cond(Column("title"), "like", "al%"),
         Cond(Column("name"), "not_like", "x%"),
         Cond(Column("last_name"), "contains", "5"),
-        Cond(PrimaryBound("lead_contact"), "eq", 7),
+        Cond(PrimaryBound(LEAD_CONTACT), "eq", 7),
         Cond(MultifieldValue("PHONE"), "eq", "15551234"),
         Cond(Column("comments"), "is_null", "text"),
         Cond(Column("assigned_by_id"), "not_null", None),
@@ -178,7 +178,7 @@ def test_select_and_order() -> None:
         {"title": "desc", "TITLE": "asc", "PHONE": "asc", "CONTACT_ID": "ASC", "x": "desc"}
     ) == [
         (Column("title"), True),
-        (PrimaryBound("lead_contact"), False),
+        (PrimaryBound(LEAD_CONTACT), False),
     ]
 
 

@@ -149,7 +149,7 @@ class ListGrammar:
         if fld.storage == "multifield":
             return MultifieldValue(fld.name)
         kind = self._single.get(fld.name)
-        return PrimaryBound(kind.name) if kind is not None else None
+        return PrimaryBound(kind) if kind is not None else None
 
     def conditions(self, filters: dict[Any, Any]) -> list[Condition]:
         """`filter` as conditions; unknown fields are ignored, values coerced to the field type.

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from b24local.model.entities import BindingKind
+
 Op = Literal[
     "eq",
     "ne",
@@ -100,7 +102,9 @@ class MultifieldValue:
 
 @dataclass(frozen=True, slots=True)
 class PrimaryBound:
-    binding: str  # a BindingKind name: the owner's computed field (the lead's CONTACT_ID)
+    """The owner's computed field (the lead's CONTACT_ID): the bound id of its primary binding."""
+
+    kind: BindingKind
 
 
 Term = Column | MultifieldValue | PrimaryBound

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from b24local.crm.entities import BINDINGS
 from b24local.model.entities import BindingKind, EntityType
 from b24local.model.query import (
     OPERATORS,
@@ -84,7 +83,7 @@ class SqlCompiler:
                 raise ValueError(f"unknown column {term.name!r}")
             return f"{table}.{term.name}"
         if isinstance(term, PrimaryBound):
-            kind = BINDINGS[term.binding]
+            kind = term.kind
             return (
                 f"(SELECT b.{kind.bound_column} FROM {kind.table} b WHERE b.{kind.owner_column} = "
                 f"{table}.id AND b.is_primary = 'Y')"
