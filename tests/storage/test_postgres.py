@@ -406,11 +406,12 @@ def test_a_read_that_hears_of_a_change_of_the_epoch_it_trusted_runs_again(
         assert tx.trusted_at is None
 
 
-def test_a_batch_login_that_hears_of_an_auth_change_runs_again_not_500(
+def test_a_login_that_hears_of_an_auth_change_logs_in_again_batch_or_not(
     two_connections: tuple[PostgresStorage, PostgresStorage, int, int],
 ) -> None:
     """Issue 15: the batch authenticates in its own read; the "users or webhooks changed" rerun there
-    runs through the runner like any call's (it used to leave _run_calls as an error: 500)."""
+    runs through the runner like any call's (it used to leave _run_calls as an error: 500). And a
+    rerun authenticates again (a call used to keep the context of the attempt that saw the change)."""
     other, serving, user, hook = two_connections
     with serving.read() as tx:
         tx.auth_epoch()  # read, and kept: the batch login below trusts it
@@ -430,6 +431,13 @@ def test_a_batch_login_that_hears_of_an_auth_change_runs_again_not_500(
             credential_id=hook,
         )
 
-    result, _ = Dispatcher(serving).call(login, "batch", {"cmd": {"n": "crm.lead.list"}})
+    dispatcher = Dispatcher(serving)
+    result, _ = dispatcher.call(login, "batch", {"cmd": {"n": "crm.lead.list"}})
     assert logins == [user, user]
     assert result["result"] == {"n": []}
+    # A plain call's rerun logs in again too, not with the context of the attempt that saw the change.
+    with serving.read() as tx:
+        tx.auth_epoch()
+    logins.clear()
+    assert dispatcher.call(login, "crm.lead.list", {})[0].items == []
+    assert logins == [user, user]

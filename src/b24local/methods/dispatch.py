@@ -78,9 +78,9 @@ class Dispatcher:
 
         def attempt(tx: Transaction) -> Any:
             nonlocal ctx, ran
-            if ctx is None:
-                assert not isinstance(auth, AuthContext)
-                ctx = auth(tx)
+            if not isinstance(auth, AuthContext):
+                ctx = auth(tx)  # on every attempt: a rerun may be for credentials that changed
+            assert ctx is not None
             if entry is None:
                 raise unknown_method(name)
             if not ctx.has_scope(entry.scope):
