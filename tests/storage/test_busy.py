@@ -29,7 +29,7 @@ def _admin(tx: Any = None) -> AuthContext:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def held_write_lock(path: Path) -> Iterator[None]:
     """Another connection holds the write lock."""
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -44,7 +44,7 @@ def test_begin_past_the_bound_raises_storage_busy_and_leaves_no_transaction(tmp_
     path = tmp_path / "b.db"
     storage = SqliteStorage(f"sqlite:///{path}", busy_timeout_ms=200)
     try:
-        with _locked(path):
+        with held_write_lock(path):
             started = time.monotonic()
             with pytest.raises(StorageBusy), storage.write():
                 pass
@@ -64,7 +64,7 @@ def test_a_write_call_that_cannot_get_the_lock_answers_503(tmp_path: Path) -> No
     storage = SqliteStorage(f"sqlite:///{path}", busy_timeout_ms=200)
     try:
         dispatcher = Dispatcher(storage)
-        with _locked(path):
+        with held_write_lock(path):
             with pytest.raises(ApiError) as refused:
                 dispatcher.call(_admin, "crm.lead.add", {"fields": {"TITLE": "x"}})
             assert (refused.value.status, refused.value.code) == (503, "QUERY_LIMIT_EXCEEDED")
@@ -107,5 +107,39 @@ def test_a_call_whose_transaction_failed_busy_runs_again_once(tmp_path: Path) ->
         assert storage.failed
         with inner.read() as tx:
             assert tx._one("SELECT count(*) FROM crm_lead") == 1  # the first attempt was rolled back
+    finally:
+        storage.close()
+
+
+class _ReadsBusy:
+    """A storage whose read transactions all find the database busy (as BEGIN past the bound would)."""
+
+    def __init__(self, inner: SqliteStorage) -> None:
+        self.inner = inner
+        self.lock_wait = 0.2
+        self.reads = 0
+
+    @contextmanager
+    def read(self, snapshot: bool = True) -> Iterator[Any]:
+        self.reads += 1
+        raise StorageBusy("database is locked")
+        yield  # a generator all the same (contextmanager)
+
+    def write(self) -> Any:
+        return self.inner.write()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_batch_whose_login_finds_the_database_busy_answers_503_not_500(tmp_path: Path) -> None:
+    """Issue 15: the batch authenticates in a read of its own, retried like any call's."""
+    storage = _ReadsBusy(SqliteStorage(f"sqlite:///{tmp_path / 'b.db'}"))
+    try:
+        dispatcher = Dispatcher(storage)  # type: ignore[arg-type]
+        with pytest.raises(ApiError) as refused:
+            dispatcher.call(_admin, "batch", {"cmd": {"n": "crm.lead.list"}})
+        assert (refused.value.status, refused.value.code) == (503, "QUERY_LIMIT_EXCEEDED")
+        assert storage.reads > 1  # tried again before giving up
     finally:
         storage.close()

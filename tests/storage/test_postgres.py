@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from importlib import resources
+from typing import Any
 
 import psycopg
 import psycopg.errors
@@ -17,7 +18,7 @@ from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
 from b24local.methods.dispatch import Dispatcher
 from b24local.model.query import AllOf, Column, Cond, Query
 from b24local.storage.base import Binding
-from b24local.storage.errors import ReferenceGone, StorageBusy, StorageError
+from b24local.storage.errors import ReferenceGone, Rerun, StorageBusy, StorageError
 from b24local.storage.open import open_storage
 from b24local.storage.postgres import PostgresStorage
 from tests.conftest import LiveServer, start_server
@@ -385,13 +386,13 @@ def test_a_read_that_hears_of_a_change_of_the_epoch_it_trusted_runs_again(
     two_connections: tuple[PostgresStorage, PostgresStorage, int, int],
 ) -> None:
     """Committed after the call took the kept epoch, before its last statement: the announcement
-    arrives with that statement's answer, and the call leaves as StorageBusy (the dispatcher runs it
-    again, with the epoch read anew)."""
+    arrives with that statement's answer, and the call leaves as Rerun (the runner runs it again, with
+    the epoch read anew)."""
     other, serving, user, hook = two_connections
     for snapshot in (False, True):
         with serving.read(snapshot) as tx:
             tx.auth_epoch()  # read, and kept
-        with pytest.raises(StorageBusy, match="users or webhooks changed"), serving.read(snapshot) as tx:
+        with pytest.raises(Rerun, match="users or webhooks changed"), serving.read(snapshot) as tx:
             tx.auth_epoch()
             assert [w.active for w, _ in tx.webhook_logins(user)] == [snapshot is False]
             assert tx.trusted_at is not None
@@ -403,3 +404,40 @@ def test_a_read_that_hears_of_a_change_of_the_epoch_it_trusted_runs_again(
         tx.auth_epoch()
         assert [w.active for w, _ in tx.webhook_logins(user)] == [True]
         assert tx.trusted_at is None
+
+
+def test_a_login_that_hears_of_an_auth_change_logs_in_again_batch_or_not(
+    two_connections: tuple[PostgresStorage, PostgresStorage, int, int],
+) -> None:
+    """Issue 15: the batch authenticates in its own read; the "users or webhooks changed" rerun there
+    runs through the runner like any call's (it used to leave _run_calls as an error: 500). And a
+    rerun authenticates again (a call used to keep the context of the attempt that saw the change)."""
+    other, serving, user, hook = two_connections
+    with serving.read() as tx:
+        tx.auth_epoch()  # read, and kept: the batch login below trusts it
+    logins: list[int] = []
+
+    def login(tx: Any) -> AuthContext:
+        tx.auth_epoch()
+        if not logins:
+            with other.write() as changing:
+                changing.webhook_set_active(hook, True)  # a change all the same (moves the epoch)
+        logins.append(tx.user_get(user).id)  # the statement that hears of it on the first login
+        return AuthContext(
+            user_id=user,
+            is_admin=True,
+            scopes=frozenset({"crm"}),
+            credential_kind="webhook",
+            credential_id=hook,
+        )
+
+    dispatcher = Dispatcher(serving)
+    result, _ = dispatcher.call(login, "batch", {"cmd": {"n": "crm.lead.list"}})
+    assert logins == [user, user]
+    assert result["result"] == {"n": []}
+    # A plain call's rerun logs in again too, not with the context of the attempt that saw the change.
+    with serving.read() as tx:
+        tx.auth_epoch()
+    logins.clear()
+    assert dispatcher.call(login, "crm.lead.list", {})[0].items == []
+    assert logins == [user, user]

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
 from b24local.protocol.errors import server_busy
+from b24local.storage import runner
 from b24local.storage.base import Storage, Transaction
-from b24local.storage.busy import sleep_before_retry
-from b24local.storage.errors import LOCK_WAIT, StorageBusy
+from b24local.storage.errors import LOCK_WAIT, BusyPastDeadline
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -136,26 +135,20 @@ class DatabaseState:
         self.lock_wait = lock_wait
         self.swept_at = 0.0
 
-    def _write(self, run: Callable[[Transaction], Any]) -> Any:
-        deadline = time.monotonic() + self.lock_wait
-        attempt = 0
-        while True:
-            try:
-                with self.storage.write() as tx:
-                    return run(tx)
-            except StorageBusy:
-                if not sleep_before_retry(attempt, deadline):
-                    log.warning("database busy past %.1f s: limits state not updated", self.lock_wait)
-                    raise server_busy() from None
-                attempt += 1
+    def _run(self, write: bool, fn: Callable[[Transaction], Any]) -> Any:
+        try:
+            return runner.run(self.storage, write, fn, lock_wait=self.lock_wait)
+        except BusyPastDeadline:
+            log.warning("database busy past %.1f s: limits state not updated", self.lock_wait)
+            raise server_busy() from None
 
     def take(self, fits: float, drain: float, now: float) -> bool:
-        return bool(self._write(lambda tx: tx.limit_take(fits, drain, now)))
+        return bool(self._run(True, lambda tx: tx.limit_take(fits, drain, now)))
 
     def usage(self, key: Key, now: float, tx: Transaction | None = None) -> Usage:
         if tx is None:
-            with self.storage.read() as own:
-                return _usage(*own.operating_usage(key, WINDOW, now), now)
+            total, first = self._run(False, lambda own: own.operating_usage(key, WINDOW, now))
+            return _usage(total, first, now)
         return _usage(*tx.operating_usage(key, WINDOW, now), now)
 
     def record(self, key: Key, seconds: float, now: float) -> Usage:
@@ -166,7 +159,7 @@ class DatabaseState:
                 tx.operating_sweep(WINDOW, now)
             return tx.operating_add(key, int(now // BASKET), seconds, WINDOW, now)
 
-        total, first = self._write(run)
+        total, first = self._run(True, run)
         if sweep:
             self.swept_at = now
         return _usage(total, first, now)

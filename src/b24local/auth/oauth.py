@@ -27,7 +27,7 @@ import string
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from b24local import clock
@@ -35,11 +35,14 @@ from b24local.auth import webhooks
 from b24local.auth.context import AuthContext
 from b24local.auth.webhooks import hash_secret
 from b24local.protocol.address import parse_rest_path
-from b24local.protocol.errors import ApiError, expired_token, invalid_token, no_auth_found
+from b24local.protocol.errors import ApiError, expired_token, invalid_token, no_auth_found, server_busy
 from b24local.protocol.params import decode_params
+from b24local.storage import runner
 from b24local.storage.base import OAuthApp, Storage, Transaction
+from b24local.storage.errors import BusyPastDeadline
 
 log = logging.getLogger("b24local")
+T = TypeVar("T")
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -171,6 +174,11 @@ class OAuthServer:
     async def handle(self, scope: MutableMapping[str, Any], read_body: ReadBody, send: Send) -> None:
         try:
             await self._route(scope, read_body, send)
+        except BusyPastDeadline:  # nothing was written; the portal's overload answer, as /rest/ gives
+            log.warning("database busy: %s answered 503", scope["path"])
+            busy = server_busy()
+            body = json.dumps({"error": busy.code, "error_description": busy.description}).encode()
+            await _respond(send, busy.status, JSON_TYPE, body)
         except Exception:  # every answer is sent last, so nothing has been sent yet (contract V5)
             request_id = uuid.uuid4().hex[:12]
             log.exception("request %s: internal error in %s", request_id, scope["path"])
@@ -200,6 +208,10 @@ class OAuthServer:
         except OAuthError as error:
             return error.status, {"error": error.code, "error_description": error.description}
 
+    def _run(self, write: bool, fn: Callable[[Transaction], T]) -> T:
+        """One transaction through the storage's runner: retried while the database is busy."""
+        return runner.run(self.storage, write, fn)
+
     def token(self, params: dict[str, Any], origin: tuple[str, str]) -> dict[str, Any]:
         grant_type = _string(params, "grant_type")
         client_id = _string(params, "client_id")
@@ -212,7 +224,8 @@ class OAuthServer:
             if not value:
                 raise _invalid_request(f"Missing parameter: {name}")
         now = clock.now()
-        with self.storage.write() as tx:
+
+        def exchange(tx: Transaction) -> dict[str, Any]:
             app = tx.oauth_app_by_client_id(client_id)
             presented = hash_secret(client_secret)
             stored = app.secret_hash if app is not None else hash_secret(new_client_secret())
@@ -228,6 +241,8 @@ class OAuthServer:
             if user is None or not user.active:
                 raise _invalid_grant()
             return self._issue(tx, app, user_id, now, origin)
+
+        return self._run(True, exchange)
 
     def _issue(
         self, tx: Transaction, app: OAuthApp, user_id: int, now: float, origin: tuple[str, str]
@@ -270,8 +285,9 @@ class OAuthServer:
         requested_uri = params.get("redirect_uri")
         if not isinstance(state, str):
             state = ""
-        with self.storage.read() as tx:
-            app = tx.oauth_app_by_client_id(client_id) if isinstance(client_id, str) and client_id else None
+        app = None
+        if isinstance(client_id, str) and client_id:
+            app = self._run(False, lambda tx: tx.oauth_app_by_client_id(client_id))
         if app is None or not app.active:
             await _page(send, 400, "Authorization failed", "<p>Unknown application (client_id).</p>")
             return
@@ -289,14 +305,11 @@ class OAuthServer:
         elif user_id is None:
             await _page(send, 200, "Sign in", _form(app, state, ""))
             return
-        with self.storage.write() as tx:
-            user = tx.user_get(user_id)
-            if user is None or not user.active:
-                await _page(send, 403, "Authorization failed", "<p>The user is unknown or inactive.</p>")
-                return
-            code = new_token()
-            tx.oauth_code_add(app.id, user_id, hash_secret(code), int(clock.now()) + self.settings.code_ttl)
-            member_id = tx.oauth_member_id()
+        code = new_token()
+        member_id = self._run(True, lambda tx: self._add_code(tx, app, user_id, code))
+        if member_id is None:
+            await _page(send, 403, "Authorization failed", "<p>The user is unknown or inactive.</p>")
+            return
         _, host = _origin(scope)
         query = urlencode(
             {
@@ -313,6 +326,14 @@ class OAuthServer:
             send, 302, b"text/plain; charset=utf-8", b"", extra=[(b"location", location.encode("utf-8"))]
         )
 
+    def _add_code(self, tx: Transaction, app: OAuthApp, user_id: int, code: str) -> str | None:
+        """Store an approval's code; the portal's member_id, or None when the user cannot approve."""
+        user = tx.user_get(user_id)
+        if user is None or not user.active:
+            return None
+        tx.oauth_code_add(app.id, user_id, hash_secret(code), int(clock.now()) + self.settings.code_ttl)
+        return tx.oauth_member_id()
+
     def _signed_in_user(self, webhook_url: Any) -> int | None:
         """The user whose active incoming webhook this is, or None."""
         if not isinstance(webhook_url, str) or not webhook_url.strip():
@@ -321,8 +342,8 @@ class OAuthServer:
         if address is None or address.webhook_user is None or address.webhook_code is None:
             return None
         try:
-            with self.storage.read() as tx:
-                return webhooks.authenticate(tx, address.webhook_user, address.webhook_code).user_id
+            user, code = address.webhook_user, address.webhook_code
+            return self._run(False, lambda tx: webhooks.authenticate(tx, user, code).user_id)
         except ApiError:
             return None
 

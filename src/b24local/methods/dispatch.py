@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
@@ -18,10 +18,11 @@ from b24local.methods.registry import Call, Calls, Method
 from b24local.protocol.budget import ParamBudget
 from b24local.protocol.errors import insufficient_scope, server_busy
 from b24local.storage.base import Storage, Transaction
-from b24local.storage.busy import sleep_before_retry
-from b24local.storage.errors import LOCK_WAIT, REFERENCE_RERUNS, ReferenceGone, StorageBusy
+from b24local.storage.errors import BusyPastDeadline
+from b24local.storage.runner import lock_wait_of, run
 
 log = logging.getLogger("b24local")
+T = TypeVar("T")
 
 #: Authenticates a request inside the call's transaction.
 Authenticator = Callable[[Transaction], AuthContext]
@@ -43,7 +44,7 @@ class Dispatcher:
     def __init__(self, storage: Storage, limits: CallLimits | None = None) -> None:
         self.storage = storage
         #: How long one call may keep retrying a busy database before it answers 503 (seconds).
-        self.lock_wait = float(getattr(storage, "lock_wait", LOCK_WAIT))
+        self.lock_wait = lock_wait_of(storage)
         self.methods = load_all()
         self.limits = limits
 
@@ -74,60 +75,47 @@ class Dispatcher:
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
         ran = False  # limits record only calls whose method ran (not refused ones)
-        deadline: float | None = None  # set at the first busy database
-        attempt = 0
-        gone = 0  # reruns after a referenced row vanished mid-call
+
+        def attempt(tx: Transaction) -> Any:
+            nonlocal ctx, ran
+            if not isinstance(auth, AuthContext):
+                ctx = auth(tx)  # on every attempt: a rerun may be for credentials that changed
+            assert ctx is not None
+            if entry is None:
+                raise unknown_method(name)
+            if not ctx.has_scope(entry.scope):
+                raise insufficient_scope()
+            if self.limits is not None:
+                self.limits.check(ctx, entry.name, tx)
+            assert entry.handler is not None
+            ran = True
+            request = ParamBudget() if budget is None else budget
+            return entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
+
+        write = entry is not None and entry.write
+        snapshot = entry is None or entry.snapshot
         try:
-            while True:
-                try:
-                    if entry is None:
-                        transaction = self.storage.read()
-                    elif entry.write:
-                        transaction = self.storage.write()
-                    else:
-                        transaction = self.storage.read(entry.snapshot)
-                    with transaction as tx:
-                        if ctx is None:
-                            assert not isinstance(auth, AuthContext)
-                            ctx = auth(tx)
-                        if entry is None:
-                            raise unknown_method(name)
-                        if not ctx.has_scope(entry.scope):
-                            raise insufficient_scope()
-                        if self.limits is not None:
-                            self.limits.check(ctx, entry.name, tx)
-                        assert entry.handler is not None
-                        ran = True
-                        request = ParamBudget() if budget is None else budget
-                        result = entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
-                    break
-                except StorageBusy as busy:
-                    # Rolled back: nothing of this attempt was written, so the whole call may run again.
-                    if isinstance(busy, ReferenceGone):
-                        gone += 1
-                        if gone > REFERENCE_RERUNS:
-                            raise busy.__cause__ or busy from None
-                    if deadline is None:
-                        deadline = time.monotonic() - (time.perf_counter() - started) + self.lock_wait
-                    if not sleep_before_retry(attempt, deadline):
-                        log.warning("database busy past %.1f s: %s answered 503", self.lock_wait, name)
-                        raise server_busy() from None
-                    attempt += 1
+            result = self._run(write, attempt, snapshot, name)
         finally:
             elapsed = time.perf_counter() - started
             if ran and ctx is not None and entry is not None and self.limits is not None:
                 self.limits.record(ctx, entry.name, elapsed)
         return result, elapsed
 
+    def _run(self, write: bool, fn: Callable[[Transaction], T], snapshot: bool, what: str) -> T:
+        """``fn`` in the runner's transaction; a database busy past the bound answers 503."""
+        try:
+            return run(self.storage, write, fn, snapshot=snapshot, lock_wait=self.lock_wait)
+        except BusyPastDeadline:
+            log.warning("database busy past %.1f s: %s answered 503", self.lock_wait, what)
+            raise server_busy() from None
+
     def _run_calls(
         self, auth: AuthContext | Authenticator, entry: Method, params: dict[str, Any], budget: ParamBudget
     ) -> tuple[Any, float]:
         """A method that runs other calls: authenticate once, then each call has its own transaction."""
-        if isinstance(auth, AuthContext):
-            ctx = auth
-        else:
-            with self.storage.read() as tx:
-                ctx = auth(tx)
+        # Inside the runner: a busy database or a rerun here answers as for any call (503), not 500.
+        ctx = auth if isinstance(auth, AuthContext) else self._run(False, auth, True, entry.name)
         if not ctx.has_scope(entry.scope):
             raise insufficient_scope()
         assert entry.calls_handler is not None

@@ -3,7 +3,7 @@
 SQLite answers ``database is locked`` (SQLITE_BUSY) when another process holds the write lock longer
 than the busy timeout, or at once in a few cases where SQLite does not wait itself; PostgreSQL answers
 serialization failures and deadlocks. Neither may reach a client as a 500: the storage retries the
-step that failed (BEGIN, COMMIT) and the dispatcher reruns a whole call whose transaction failed part
+step that failed (BEGIN, COMMIT) and the runner (storage/runner.py) reruns a whole call that failed part
 way, both with a short jittered backoff and within one time bound per call. A call that still cannot
 run answers 503 ``QUERY_LIMIT_EXCEEDED`` (docs/deviations.md): nothing of it was written, and clients
 of Bitrix24 already back off and retry on that answer. The errors themselves are the port's

@@ -9,9 +9,10 @@ Isolation mirrors SQLite's: a read call runs in one REPEATABLE READ READ ONLY tr
 snapshot, never a serialization failure); a write call runs in READ COMMITTED and every binding
 write first locks its owner row (``SELECT … FOR NO KEY UPDATE``), so that concurrent calls on the
 same lead serialise. A deadlock or serialization failure rolls back and raises
-:class:`~b24local.storage.errors.StorageBusy`; the dispatcher reruns the call. So does a foreign-key
-violation (:class:`~b24local.storage.errors.ReferenceGone`): a contact deleted between a call's
-existence check and its insert, which the rerun then reports as not found.
+:class:`~b24local.storage.errors.StorageBusy`; the runner (storage/runner.py) tries the call again.
+A foreign-key violation (:class:`~b24local.storage.errors.ReferenceGone`, a Rerun) runs it again at
+once: a contact deleted between a call's existence check and its insert, which the rerun then reports
+as not found.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from psycopg.adapt import Dumper
 from b24local.config import redacted_url
 from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Row
-from b24local.storage.errors import LOCK_WAIT, ReferenceGone, StorageBusy, StorageError
+from b24local.storage.errors import LOCK_WAIT, ReferenceGone, Rerun, StorageBusy, StorageError
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
 
@@ -241,7 +242,7 @@ class _Scope:
         if self.begin is None:
             lost = isinstance(exc, psycopg.OperationalError) and self.used is not None and self.used.broken
             if isinstance(exc, _CONFLICTS) or lost:
-                # Nothing was written: the dispatcher runs the call again (on a new connection).
+                # Nothing was written: the runner runs the call again (on a new connection).
                 raise StorageBusy(str(exc).splitlines()[0]) from exc
             self._check_credentials(tx, exc)
             return
@@ -270,11 +271,11 @@ class _Scope:
         """A read call that trusted the kept auth epoch and heard of a change meanwhile runs again (nothing
         was written), whatever it answered: it might have answered with the old credentials."""
         if tx.auth_changed_since_trusted():
-            raise StorageBusy("users or webhooks changed during the call") from exc
+            raise Rerun("users or webhooks changed during the call") from exc
 
 
 class PostgresStorage:
-    #: How long the dispatcher keeps rerunning a call that lost a race (seconds).
+    #: How long the runner keeps retrying a call that lost a race (seconds).
     lock_wait = LOCK_WAIT
 
     def __init__(self, url: str, *, serving: bool = False) -> None:

@@ -135,7 +135,7 @@ class _Scope:
     ``BEGIN`` and ``COMMIT`` that find the database busy are retried with backoff until ``lock_wait``
     seconds have passed since the block was entered (SQLite itself already waits up to the busy
     timeout inside each attempt); past that, or when a statement inside the block finds it busy, the
-    transaction is rolled back and :class:`StorageBusy` raised, which the dispatcher may rerun.
+    transaction is rolled back and :class:`StorageBusy` raised, which the runner may try again.
     """
 
     __slots__ = ("begin", "deadline", "lock_wait", "queue", "tx")
