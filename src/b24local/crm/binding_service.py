@@ -32,10 +32,10 @@ class BindingService:
 
     def check_owner_row(self, perms: Permissions, row: Row | None, actions: tuple[Action, ...]) -> None:
         """E8 before E7: a caller below level "all" learns nothing about owners it may not see."""
-        for action in actions:
-            if not perms.can(self.kind.owner, action, row):
-                raise ApiError(403, "ACCESS_DENIED", "Access denied!")
-        if row is None:
+        refused = perms.refusal(self.kind.owner, actions, row)
+        if refused == "denied":
+            raise ApiError(403, "ACCESS_DENIED", "Access denied!")
+        if refused == "missing":
             raise ApiError(400, "NOT_FOUND", "Not found.")
 
     def check_bound(

@@ -69,12 +69,12 @@ class Records:
         return entity_id
 
     def _existing(self, tx: Transaction, perms: Permissions, action: Action, entity_id: int) -> Row:
-        """The row, permission first: only a caller at level "all" learns that an id does not exist."""
+        """The row, permission first (Permissions.refusal)."""
         row = tx.entity_get(self.entity, entity_id)
-        if not perms.can(self.entity, action, row):
-            raise bad_request("Access denied.")
-        if row is None:
-            raise bad_request("Not found.")
+        refused = perms.refusal(self.entity, (action,), row)
+        if refused is not None:
+            raise bad_request("Access denied." if refused == "denied" else "Not found.")
+        assert row is not None  # "missing" was refused above
         return row
 
     @staticmethod
