@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 Action = Literal["read", "add", "update", "delete"]
 ACTIONS: tuple[Action, ...] = ("read", "add", "update", "delete")
+#: Why a caller may not act on an item: no permission, or (asked only once permitted) no such item.
+Refusal = Literal["denied", "missing"]
 
 
 class Level(IntEnum):
@@ -95,6 +97,19 @@ class Permissions:
         if level >= Level.OPEN and item.get("opened") == "Y":
             return True
         return level >= Level.DEPARTMENT and owner in self._colleagues(level)
+
+    def refusal(
+        self, entity: EntityType, actions: tuple[Action, ...], item: dict[str, Any] | None
+    ) -> Refusal | None:
+        """Why the caller may not do every one of ``actions`` on ``item`` (None: it may).
+
+        Permission comes before existence, so that only a caller at level "all" learns that an item
+        does not exist (bindings E8 before E7; get/update/delete of an entity likewise). Each caller
+        words the two refusals as its methods do on a portal.
+        """
+        if not all(self.can(entity, action, item) for action in actions):
+            return "denied"
+        return "missing" if item is None else None
 
     def read_scope(self, entity: EntityType) -> Condition:
         """A condition that keeps only the rows the caller may read (lists, Q3)."""

@@ -2,7 +2,7 @@
 
 No HTTP here: methods hand in the decoded parameters, the transaction and the caller's permissions.
 This module checks permissions, applies what :mod:`~b24local.crm.input` read of `fields` (columns,
-multifields C5, the lead's contact bindings through the binding engine, lead-contact-bindings.md
+multifields C5, the lead's contact bindings through the binding service, lead-contact-bindings.md
 L1–L4, I4), calls the entity's rules (:mod:`~b24local.model.rules`), pages lists built by
 :mod:`~b24local.crm.listing` (M4, protocol.md Q1–Q3) and formats rows as a portal prints them (C4,
 with :mod:`~b24local.crm.codec`).
@@ -17,16 +17,17 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from b24local.crm.bindings import BindingEngine, Wanted
+from b24local.crm.binding_service import BindingService
+from b24local.crm.bindings import Wanted
 from b24local.crm.codec import text_out
-from b24local.crm.entities import BindingKind, EntityType, bindings_bound_to, bindings_owned_by
+from b24local.crm.entities import EntityType, bindings_bound_to, bindings_owned_by
 from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_multifields
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
-from b24local.crm.values import id_param, param, php_int
+from b24local.crm.values import id_param, param, php_int, php_map
 from b24local.model.query import AllOf, Query
 from b24local.protocol.envelope import ListPage
-from b24local.protocol.errors import ApiError, bad_request
+from b24local.protocol.errors import bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction
 
 PAGE_SIZE = 50
@@ -40,7 +41,7 @@ class Records:
         by_name = entity.by_name
         self._owned = bindings_owned_by(entity)
         self._bound = bindings_bound_to(entity)
-        self._engines = {k.name: BindingEngine(k) for k in (*self._owned, *self._bound)}
+        self._bindings = {k.name: BindingService(k) for k in (*self._owned, *self._bound)}
         # The owner's computed field (the lead's CONTACT_ID): its value is the primary binding.
         self._single = {k.owner_field: k for k in self._owned if k.owner_field in by_name}
         self.listing = ListGrammar(entity)
@@ -68,20 +69,18 @@ class Records:
         return entity_id
 
     def _existing(self, tx: Transaction, perms: Permissions, action: Action, entity_id: int) -> Row:
-        """The row, permission first: only a caller at level "all" learns that an id does not exist."""
+        """The row, permission first (Permissions.refusal)."""
         row = tx.entity_get(self.entity, entity_id)
-        if not perms.can(self.entity, action, row):
-            raise bad_request("Access denied.")
-        if row is None:
-            raise bad_request("Not found.")
+        refused = perms.refusal(self.entity, (action,), row)
+        if refused is not None:
+            raise bad_request("Access denied." if refused == "denied" else "Not found.")
+        assert row is not None  # "missing" was refused above
         return row
 
     @staticmethod
     def _fields_param(params: dict[str, Any]) -> dict[Any, Any]:
-        fields = param(params, "fields")
-        if isinstance(fields, list):
-            fields = dict(enumerate(fields))
-        if not isinstance(fields, dict):
+        fields = php_map(param(params, "fields"))
+        if fields is None:
             raise bad_request("Parameter 'fields' must be array.")
         extra = param(params, "params")
         if extra is not None and not isinstance(extra, (dict, list)):
@@ -129,7 +128,9 @@ class Records:
         for kind in self._owned:
             request = wanted.get(kind.name)
             current = (
-                [] if owner_id is None else [b.bound_id for b in self._engines[kind.name].get(tx, owner_id)]
+                []
+                if owner_id is None
+                else [b.bound_id for b in self._bindings[kind.name].engine.get(tx, owner_id)]
             )
             target: list[int] | None = None
             if request is not None and request.ids is not None:
@@ -140,19 +141,9 @@ class Records:
                 elif request.single not in current:
                     target = [request.single]
             if target:
-                self._check_bound(tx, perms, kind, target)
+                self._bindings[kind.name].check_bound(tx, perms, target)
             out[kind.name] = (current, target)
         return out
-
-    @staticmethod
-    def _check_bound(tx: Transaction, perms: Permissions, kind: BindingKind, ids: list[int]) -> None:
-        rows = tx.access_rows(kind.bound, ids)
-        for bound_id in ids:
-            row = rows.get(bound_id)
-            if row is None:
-                raise ApiError(400, "NOT_FOUND", f"{kind.bound.title} #{bound_id} not found.")
-            if not perms.can(kind.bound, "read", row):
-                raise bad_request(f"[{kind.bound.title} #{bound_id}] Access denied.")
 
     def _return_customer(
         self, row: Row, changes: Row, bindings: dict[str, tuple[list[int], list[int] | None]]
@@ -169,7 +160,7 @@ class Records:
         for kind_name, (_, target) in bindings.items():
             if target is not None:
                 wanted = [Wanted(bound_id, None, False) for bound_id in target]
-                self._engines[kind_name].replace(tx, owner_id, wanted)
+                self._bindings[kind_name].engine.replace(tx, owner_id, wanted)
 
     # Methods -------------------------------------------------------------------------------------
 
@@ -252,9 +243,9 @@ class Records:
         entity_id = self._id(params)
         self._existing(tx, perms, "delete", entity_id)
         for kind in self._owned:
-            self._engines[kind.name].clear(tx, entity_id)
+            self._bindings[kind.name].engine.clear(tx, entity_id)
         for kind in self._bound:
-            self._engines[kind.name].bound_deleted(tx, entity_id)
+            self._bindings[kind.name].engine.bound_deleted(tx, entity_id)
         tx.entity_delete(self.entity, entity_id)
         return True
 
@@ -293,11 +284,10 @@ class Records:
         value = param(params, name)
         if value is None or value == "":
             return {}
-        if isinstance(value, list):
-            return dict(enumerate(value))
-        if not isinstance(value, dict):
+        array = php_map(value)
+        if array is None:
             raise bad_request(f"Parameter '{name}' must be array.")
-        return value
+        return array
 
     # Output --------------------------------------------------------------------------------------
 
@@ -309,7 +299,7 @@ class Records:
         for fld in shape.fields:
             kind = self._single.get(fld.name)
             if kind is not None and ids:
-                primaries[fld.name] = self._engines[kind.name].primary_of(tx, ids)
+                primaries[fld.name] = self._bindings[kind.name].engine.primary_of(tx, ids)
         return [self.format_row(row, shape, multifields.get(row["id"], []), primaries) for row in rows]
 
     def format_row(

@@ -86,6 +86,15 @@ def as_php_array(value: Any) -> list[Any] | None:
     return None
 
 
+def php_map(value: Any) -> dict[Any, Any] | None:
+    """A PHP array by its keys: maps as they are, lists keyed by position; None when not an array."""
+    if isinstance(value, list):
+        return dict(enumerate(value))
+    if isinstance(value, dict):
+        return value
+    return None
+
+
 def param(params: dict[str, Any], name: str) -> Any:
     """A top-level parameter by its name as written, upper case, lower case or capitalised (P2)."""
     for key in (name, name.upper(), name.lower(), name.capitalize()):

@@ -1,15 +1,22 @@
 """The method families b24local serves: the one list a new family is added to.
 
 Importing a family registers its methods; the registry itself imports none of them, so that a family
-may import the registry without a circle.
+may import the registry without a circle. The binding family is registered here for every relation
+of crm.entities.BINDINGS.
 """
 
 from __future__ import annotations
 
-from b24local.methods import batch, crm_contact, crm_lead, crm_lead_contact, system
+from b24local.crm.binding_service import BindingService
+from b24local.crm.entities import BINDINGS
+from b24local.methods import batch, crm_contact, crm_lead, system
+from b24local.methods.crm_bindings import register_binding_family
 from b24local.methods.registry import REGISTRY, Method
 
-FAMILIES = (system, batch, crm_lead, crm_contact, crm_lead_contact)
+FAMILIES = (system, batch, crm_lead, crm_contact)
+BINDING_SERVICES: dict[str, BindingService] = {
+    name: register_binding_family(kind) for name, kind in BINDINGS.items()
+}
 
 
 def load_all() -> dict[str, Method]:
