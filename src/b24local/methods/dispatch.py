@@ -75,6 +75,7 @@ class Dispatcher:
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
         ran = False  # limits record only calls whose method ran (not refused ones)
+        request = ParamBudget() if budget is None else budget
 
         def attempt(tx: Transaction) -> Any:
             nonlocal ctx, ran
@@ -89,7 +90,6 @@ class Dispatcher:
                 self.limits.check(ctx, entry.name, tx)
             assert entry.handler is not None
             ran = True
-            request = ParamBudget() if budget is None else budget
             return entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
 
         write = entry is not None and entry.write
