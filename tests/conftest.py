@@ -31,7 +31,7 @@ import httpx
 import pytest
 
 from b24local.auth.webhooks import hash_secret, new_code
-from b24local.crm.entities import CONTACT, LEAD
+from b24local.crm.entities import COMPANY, CONTACT, DEAL, LEAD
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from tests.pgcluster import Cluster, find_bindir
@@ -140,6 +140,15 @@ class LiveServer:
         return self._insert(
             CONTACT, contact_id, {"name": "Contact", "assigned_by_id": assigned_by, "opened": "Y", **columns}
         )
+
+    def insert_company(self, company_id: int | None = None, *, assigned_by: int = 1, **columns: Any) -> int:
+        return self._insert(
+            COMPANY, company_id, {"title": "Company", "assigned_by_id": assigned_by, "opened": "Y", **columns}
+        )
+
+    def insert_deal(self, deal_id: int | None = None, *, assigned_by: int = 1, **columns: Any) -> int:
+        values = {"title": "Deal", "assigned_by_id": assigned_by, "opened": "Y", "stage_id": "NEW"}
+        return self._insert(DEAL, deal_id, {**values, **columns})
 
     def _insert(self, entity: Any, entity_id: int | None, values: dict[str, Any]) -> int:
         if entity_id is not None:

@@ -152,8 +152,16 @@ def test_role_create(capsys: pytest.CaptureFixture[str], db: str) -> None:
             (1, "contact", "update", 1),
             (1, "lead", "read", 5),
             (1, "lead", "update", 3),
-            *[(2, e, a, 4) for e in ("contact", "lead") for a in ("add", "delete", "read", "update")],
-            *[(3, "contact", a, 2) for a in ("add", "delete", "read", "update")],
+            *[
+                (2, e, a, 4)
+                for e in ("company", "contact", "deal", "lead")
+                for a in ("add", "delete", "read", "update")
+            ],
+            *[
+                (3, e, a, 2)
+                for e in ("company", "contact", "deal")
+                for a in ("add", "delete", "read", "update")
+            ],
             (3, "lead", "add", 2),
             (3, "lead", "delete", 0),
             (3, "lead", "read", 2),
@@ -163,6 +171,7 @@ def test_role_create(capsys: pytest.CaptureFixture[str], db: str) -> None:
             tx.role_assign(1, user_id=ann)
             tx.role_assign(3, user_id=ann)
             assert tx.role_levels(ann) == {
+                **{(e, a): 2 for e in ("company", "deal") for a in ("add", "delete", "read", "update")},
                 ("contact", "add"): 2,
                 ("contact", "delete"): 2,
                 ("contact", "read"): 2,
@@ -179,10 +188,12 @@ def test_role_create(capsys: pytest.CaptureFixture[str], db: str) -> None:
         2,
         "argument --perm: expected ENTITY:ACTION:LEVEL, got 'lead:read'",
     )
-    assert fails(capsys, *base, "--perm", "deal:read:all") == (
+    assert fails(capsys, *base, "--perm", "quote:read:all") == (
         2,
-        "argument --perm: unknown entity 'deal' (one of lead, contact, *)",
+        "argument --perm: unknown entity 'quote' "
+        "(one of lead, contact, deal, company, deal_c<pipeline id>, *)",
     )
+    assert fails(capsys, *base, "--perm", "deal_c0:read:all")[0] == 2  # pipeline 0 is "deal"
     assert fails(capsys, *base, "--perm", "lead:export:all") == (
         2,
         "argument --perm: unknown action 'export' (one of read, add, update, delete, *)",

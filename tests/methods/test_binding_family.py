@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import pytest
+
 from b24local.methods.binding_schemas import plural
 from b24local.methods.families import BINDING_SERVICES, load_all
 
 
-def test_one_family_per_relation_with_the_six_methods() -> None:
+@pytest.mark.parametrize(
+    ("prefix", "owner_label"),
+    [
+        ("crm.lead.contact.", "Lead ID"),
+    ],
+)
+def test_one_family_per_relation_with_the_six_methods(prefix: str, owner_label: str) -> None:
     methods = load_all()
     assert sorted(BINDING_SERVICES) == ["lead_contact"]
     family = {
-        name: (m.write, m.params[0].description if m.params else None)
+        name[len(prefix) :]: (m.write, m.params[0].description if m.params else None)
         for name, m in methods.items()
-        if name.startswith("crm.lead.contact.")
+        if name.startswith(prefix)
     }
     assert family == {
-        "crm.lead.contact.fields": (False, None),
-        "crm.lead.contact.items.get": (False, "Lead ID"),
-        "crm.lead.contact.items.set": (True, "Lead ID"),
-        "crm.lead.contact.items.delete": (True, "Lead ID"),
-        "crm.lead.contact.add": (True, "Lead ID"),
-        "crm.lead.contact.delete": (True, "Lead ID"),
+        "fields": (False, None),
+        "items.get": (False, owner_label),
+        "items.set": (True, owner_label),
+        "items.delete": (True, owner_label),
+        "add": (True, owner_label),
+        "delete": (True, owner_label),
     }
 
 

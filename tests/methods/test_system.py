@@ -6,12 +6,24 @@ from tests.conftest import LiveServer
 from tests.expected import INSUFFICIENT_SCOPE, ISO_DATETIME
 
 CRM_METHODS = [
+    "crm.company.add",
+    "crm.company.delete",
+    "crm.company.fields",
+    "crm.company.get",
+    "crm.company.list",
+    "crm.company.update",
     "crm.contact.add",
     "crm.contact.delete",
     "crm.contact.fields",
     "crm.contact.get",
     "crm.contact.list",
     "crm.contact.update",
+    "crm.deal.add",
+    "crm.deal.delete",
+    "crm.deal.fields",
+    "crm.deal.get",
+    "crm.deal.list",
+    "crm.deal.update",
     "crm.lead.add",
     "crm.lead.contact.add",
     "crm.lead.contact.delete",
@@ -64,7 +76,7 @@ def test_method_get(server: LiveServer) -> None:
         "isExisting": True,
         "isAvailable": True,
     }
-    assert server.call("method.get", {"name": "crm.deal.get"}).result == {
+    assert server.call("method.get", {"name": "crm.quote.get"}).result == {
         "isExisting": False,
         "isAvailable": False,
     }

@@ -12,6 +12,7 @@ from b24local.auth import oauth
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.cli.parser import CliError
 from b24local.config import Config, database_url
+from b24local.crm.entities import DEAL
 from b24local.storage.open import open_storage
 
 
@@ -178,10 +179,25 @@ def role_assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def pipeline_create(args: argparse.Namespace) -> int:
+    """A deal pipeline (its stages: the default pipeline's with the prefix "C<id>:")."""
+    if not args.name.strip():
+        raise CliError("--name must not be empty")
+    storage = open_storage(database_url(args.database))
+    try:
+        with storage.write() as tx:
+            pipeline_id = tx.pipeline_add(DEAL, args.name)
+    finally:
+        storage.close()
+    print(pipeline_id)
+    return 0
+
+
 USER_COMMANDS = {
     ("user", "create"): user_create,
     ("user", "update"): user_update,
     ("department", "create"): department_create,
     ("role", "create"): role_create,
     ("role", "assign"): role_assign,
+    ("pipeline", "create"): pipeline_create,
 }

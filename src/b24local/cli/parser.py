@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any, NoReturn
 
 from b24local import __version__
@@ -81,14 +82,21 @@ def _redirect_uri(text: str) -> str:
     return text
 
 
+#: The deals of one pipeline other than the default one (crm.permissions.partition_key).
+_PIPELINE = re.compile(r"^deal_c[1-9][0-9]{0,9}$")
+
+
 def _perm(text: str) -> list[tuple[str, str, Level]]:
     """``ENTITY:ACTION:LEVEL`` (``*`` for every entity or action) as (entity, action, level) triples."""
     parts = [p.strip().lower() for p in text.split(":")]
     if len(parts) != 3:
         raise argparse.ArgumentTypeError(f"expected ENTITY:ACTION:LEVEL, got {text!r}")
     entity, action, level = parts
-    if entity != "*" and entity not in ENTITIES:
-        raise argparse.ArgumentTypeError(f"unknown entity {entity!r} (one of {', '.join(ENTITIES)}, *)")
+    if entity != "*" and entity not in ENTITIES and not _PIPELINE.match(entity):
+        known = ", ".join(ENTITIES)
+        raise argparse.ArgumentTypeError(
+            f"unknown entity {entity!r} (one of {known}, deal_c<pipeline id>, *)"
+        )
     if action != "*" and action not in ACTIONS:
         raise argparse.ArgumentTypeError(f"unknown action {action!r} (one of {', '.join(ACTIONS)}, *)")
     names = {lv.name.lower(): lv for lv in Level}
@@ -146,8 +154,17 @@ def _access_parsers(commands: Any, user_commands: Any) -> None:
         action="append",
         required=True,
         metavar="ENTITY:ACTION:LEVEL",
-        help="e.g. lead:read:all or contact:*:own; levels none, own, department, subdepartments, open, all",
+        help="e.g. lead:read:all, contact:*:own or deal_c2:read:none (deals of pipeline 2; a pipeline "
+        "without levels of its own has those of deal); levels none, own, department, subdepartments, "
+        "open, all",
     )
+    pipeline = commands.add_parser("pipeline", help="manage deal pipelines")
+    pipeline_commands = pipeline.add_subparsers(dest="action", required=True, parser_class=Parser)
+    pipeline_create = pipeline_commands.add_parser(
+        "create", help='create a deal pipeline and print its id (its stages: "C<id>:NEW" ...)'
+    )
+    pipeline_create.add_argument("--database", metavar="URL")
+    pipeline_create.add_argument("--name", required=True)
     role_assign = role_commands.add_parser("assign", help="give a CRM role to a user or a department")
     role_assign.add_argument("--database", metavar="URL")
     role_assign.add_argument("--role", type=int, required=True, metavar="ID")

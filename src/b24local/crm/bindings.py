@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from b24local.crm.entities import BindingKind
+from b24local.crm.entities import BINDINGS, BindingKind
 from b24local.storage.base import Binding, Row, Transaction
 
 SORT_MAX = 2**63 - 1  # the largest SORT the storage holds (a PHP int cast saturates there too)
@@ -48,8 +48,12 @@ def next_primary(bindings: Sequence[Binding]) -> int | None:
 
 
 class BindingEngine:
+    """Reads and writes one binding kind, keeping I1 and I4 on the owner's side and, for a relation
+    seen from both sides (a kind with a ``mirror``), on the other side too (binding-family.md B3)."""
+
     def __init__(self, kind: BindingKind) -> None:
         self.kind = kind
+        self.mirror = None if kind.mirror is None else BINDINGS[kind.mirror]
 
     def get(self, tx: Transaction, owner_id: int) -> list[Binding]:
         return tx.bindings_get(self.kind, owner_id)
@@ -60,7 +64,15 @@ class BindingEngine:
 
     def replace(self, tx: Transaction, owner_id: int, items: Sequence[Wanted]) -> None:
         """Make the owner's bindings exactly ``items`` (items.set; CONTACT_IDS on add/update)."""
-        tx.bindings_replace(self.kind, owner_id, plan_set(items))
+        planned = plan_set(items)
+        if self.mirror is None:
+            tx.bindings_replace(self.kind, owner_id, planned)
+            return
+        before = {b.bound_id for b in tx.bindings_get(self.kind, owner_id)}
+        after = {b.bound_id for b in planned}
+        tx.bindings_replace(self.kind, owner_id, planned)
+        self._mirror_added(tx, owner_id, after - before)
+        self._mirror_removed(tx, owner_id, before - after)
 
     def add(self, tx: Transaction, owner_id: int, bound_id: int, sort: int | None, primary: bool) -> bool:
         """Bind one (A1–A4); False when it is bound already (nothing changes)."""
@@ -68,13 +80,13 @@ class BindingEngine:
         if any(b.bound_id == bound_id for b in current):
             return False
         if sort is None:
-            # Saturate like the stored column (SQLite INTEGER): max + 10 must not overflow into a 500.
-            sort = min(max((b.sort for b in current), default=0) + 10, SORT_MAX)
+            sort = next_sort(current)
         has_primary = any(b.is_primary for b in current)
         becomes_primary = primary or not has_primary
         if becomes_primary and has_primary:
             tx.binding_set_primary(self.kind, owner_id, None)
         tx.binding_insert(self.kind, owner_id, Binding(bound_id, sort, becomes_primary))
+        self._mirror_added(tx, owner_id, {bound_id})
         return True
 
     def remove(self, tx: Transaction, owner_id: int, bound_id: int) -> bool:
@@ -87,10 +99,11 @@ class BindingEngine:
         if gone.is_primary:
             rest = [b for b in current if b.bound_id != bound_id]
             tx.binding_set_primary(self.kind, owner_id, next_primary(rest))
+        self._mirror_removed(tx, owner_id, {bound_id})
         return True
 
     def clear(self, tx: Transaction, owner_id: int) -> None:
-        tx.bindings_replace(self.kind, owner_id, [])
+        self.replace(tx, owner_id, [])
 
     def bound_deleted(self, tx: Transaction, bound_id: int) -> None:
         """A bound entity is being deleted: unbind it everywhere, re-electing primaries (I4)."""
@@ -99,3 +112,30 @@ class BindingEngine:
 
     def primary_of(self, tx: Transaction, owner_ids: Sequence[int]) -> dict[int, int]:
         return tx.primaries(self.kind, owner_ids)
+
+    # The other side of a two-sided relation -------------------------------------------------------
+
+    def _mirror_added(self, tx: Transaction, owner_id: int, bound_ids: set[int]) -> None:
+        """New rows seen from each bound entity: last in its order, its primary if it had none."""
+        if self.mirror is None:
+            return
+        for other in sorted(bound_ids):
+            rows = [b for b in tx.bindings_get(self.mirror, other) if b.bound_id != owner_id]
+            tx.binding_set_sort(self.mirror, other, owner_id, next_sort(rows))
+            if not any(b.is_primary for b in rows):
+                tx.binding_set_primary(self.mirror, other, owner_id)
+
+    def _mirror_removed(self, tx: Transaction, owner_id: int, bound_ids: set[int]) -> None:
+        """Rows gone from each bound entity's side: a new primary there if it lost its own (I4)."""
+        if self.mirror is None:
+            return
+        for other in sorted(bound_ids):
+            rows = tx.bindings_get(self.mirror, other)
+            if rows and not any(b.is_primary for b in rows):
+                tx.binding_set_primary(self.mirror, other, next_primary(rows))
+
+
+def next_sort(current: Sequence[Binding]) -> int:
+    """SORT of a binding added without one: the largest + 10, saturated like the stored column (SQLite
+    INTEGER), so that it never overflows into a 500."""
+    return min(max((b.sort for b in current), default=0) + 10, SORT_MAX)

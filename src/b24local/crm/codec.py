@@ -126,6 +126,11 @@ def to_column(fld: Field, value: Any) -> Any:
         return number if number > 0 else None
     if kind == "integer":
         return None if value == "" else php_int(value)
+    if kind == "crm_category":  # a pipeline: 0 is the default one
+        number = php_int(value)
+        if number < 0:
+            raise InvalidValue(f"{_show(value)} is not a pipeline ID")
+        return number
     if kind == "double":
         return None if value == "" else php_double(value)
     if kind == "char":
@@ -186,7 +191,7 @@ def printer_for(kind: str) -> Callable[[Any], Any]:
         return _date_out
     if kind == "datetime":
         return _datetime_out
-    if kind == "integer" or kind in REFERENCE_TYPES:
+    if kind in ("integer", "crm_category") or kind in REFERENCE_TYPES:
         return _number_out
     if kind == "double":
         return _double_out

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from b24local.crm.codec import InvalidValue, is_empty, php_string, to_column
-from b24local.crm.entities import EntityType, bindings_owned_by
+from b24local.crm.entities import EntityType, list_fields, primary_fields
 from b24local.crm.values import as_php_array, is_numeric_id, php_int
 from b24local.model.fields import Field
 from b24local.protocol.errors import ApiError, bad_request
@@ -86,16 +86,10 @@ class InputReader:
 
     def __init__(self, entity: EntityType) -> None:
         self.entity = entity
-        by_name = entity.by_name
-        owned = bindings_owned_by(entity)
-        # The owner's computed field (the lead's CONTACT_ID) and its write-only plural (CONTACT_IDS).
-        self._single = {k.owner_field: k for k in owned if k.owner_field in by_name}
-        self._plural = {
-            k.owner_field + "S": k
-            for k in owned
-            if by_name.get(k.owner_field + "S") is not None
-            and by_name[k.owner_field + "S"].storage == "write_only"
-        }
+        # The owner's computed field (the lead's CONTACT_ID) and its write-only lists (CONTACT_IDS;
+        # a company's CONTACT_ID, which a company does not print).
+        self._single = primary_fields(entity)
+        self._plural = list_fields(entity)
 
     def read(self, fields: dict[Any, Any], adding: bool) -> Input:
         """Split `fields` into column values, multifield items and binding requests (M1).
@@ -104,9 +98,14 @@ class InputReader:
         """
         out = Input()
         for name, value in fields.items():
-            fld = self.entity.by_name.get(name) if isinstance(name, str) else None
-            if fld is None or fld.is_read_only:
+            if name in self._plural:
+                if value is not None:
+                    kind = self._plural[name]
+                    out.bindings.setdefault(kind.name, BindingInput()).ids = _id_list(name, value)
                 continue
+            fld = self.entity.by_name.get(name) if isinstance(name, str) else None
+            if fld is None or fld.is_read_only or (fld.is_immutable and not adding):
+                continue  # an immutable field (the deal's pipeline) is set on add only
             if fld.storage == "column":
                 self._read_column(out, fld, value, adding)
             elif fld.storage == "multifield":
@@ -116,10 +115,6 @@ class InputReader:
                 if items is None:
                     raise _bad_field(fld.name, "it must be an array of objects")
                 out.multifields[fld.name] = items
-            elif fld.name in self._plural:
-                if value is not None:
-                    kind = self._plural[fld.name]
-                    out.bindings.setdefault(kind.name, BindingInput()).ids = _id_list(fld.name, value)
             elif fld.name in self._single:
                 kind = self._single[fld.name]
                 out.bindings.setdefault(kind.name, BindingInput()).single = _one_id(fld.name, value)

@@ -22,7 +22,7 @@ from b24local.crm.codec import (
     php_string,
     printer_for,
 )
-from b24local.crm.entities import EntityType, bindings_owned_by
+from b24local.crm.entities import EntityType, primary_fields
 from b24local.crm.values import as_php_array, php_int
 from b24local.model.fields import Field
 from b24local.model.query import (
@@ -120,9 +120,7 @@ class ListGrammar:
     def __init__(self, entity: EntityType) -> None:
         self.entity = entity
         # The owner's computed field (the lead's CONTACT_ID): filtered and ordered by its primary.
-        self._single = {
-            k.owner_field: k for k in bindings_owned_by(entity) if k.owner_field in entity.by_name
-        }
+        self._single = primary_fields(entity)
         plain = tuple(f for f in entity.fields if f.storage in ("column", "computed"))
         self.multifields = tuple(f.name for f in entity.fields if f.storage == "multifield")
         self.star = Shape(plain, ())

@@ -5,6 +5,10 @@ holds the built-in role "Employee" (level OWN on every entity and action) unless
 ``--no-crm-access``, plus the CRM roles given to the user or to one of its departments (or a parent
 department of one). Roles combine by the most permissive level per (entity type, action).
 
+Deals are permitted per pipeline, as on a portal: a role's levels for entity "deal" are the default
+pipeline's, "deal_c<n>" those of pipeline n; a pipeline a role gives no level for has the default
+pipeline's (a new pipeline starts with them).
+
 Levels nest, each covering what the ones below it cover: OWN (``ASSIGNED_BY_ID`` is the caller),
 DEPARTMENT (assigned to someone in one of the caller's departments), SUBDEPARTMENTS (also their
 sub-departments), OPEN (also any item with ``OPENED`` = ``Y``), ALL.
@@ -56,13 +60,33 @@ class Permissions:
         self._levels: dict[tuple[str, str], int] | None = None
         self._members: tuple[frozenset[int], frozenset[int]] | None = None
 
-    def level(self, entity: EntityType, action: Action) -> Level:
+    def level(self, entity: EntityType, action: Action, partition: int | None = None) -> Level:
+        """The caller's level for ``action`` on items of ``entity`` in ``partition`` (a deal's pipeline);
+        with no partition, the highest over all partitions (may the caller do it anywhere?)."""
         if self.ctx.is_admin:
             return Level.ALL
         if self._levels is None:
             self._levels = {} if self.tx is None else self.tx.role_levels(self.ctx.user_id)
         base = EMPLOYEE_LEVEL if self.ctx.crm_access else Level.NONE
-        return Level(max(base, self._levels.get((entity.name, action), Level.NONE)))
+        levels = self._levels
+        if entity.rules.permission_partition is None:
+            return Level(max(base, levels.get((entity.name, action), Level.NONE)))
+        default = levels.get((entity.name, action), Level.NONE)
+        if partition is None:
+            given = (lv for p, lv in self._partitions(entity, action).items())
+            return Level(max(base, default, *given))
+        if partition == 0:
+            return Level(max(base, default))
+        return Level(max(base, levels.get((partition_key(entity, partition), action), default)))
+
+    def _partitions(self, entity: EntityType, action: Action) -> dict[int, int]:
+        """The partitions the caller's roles give their own level for ``action`` (pipeline → level)."""
+        prefix = f"{entity.name}_c"
+        out: dict[int, int] = {}
+        for (key, act), lv in (self._levels or {}).items():
+            if act == action and key.startswith(prefix) and key[len(prefix) :].isdigit():
+                out[int(key[len(prefix) :])] = lv
+        return out
 
     def _colleagues(self, level: Level) -> frozenset[int]:
         """Whose items a DEPARTMENT (or SUBDEPARTMENTS and above) level covers, besides the caller's."""
@@ -86,7 +110,9 @@ class Permissions:
         For a missing item only level ALL passes, so that callers learn nothing of items they could
         not see (bindings contract: E8 before E7).
         """
-        level = self.level(entity, action)
+        column = entity.rules.permission_partition
+        partition = None if column is None or item is None else int(item.get(column) or 0)
+        level = self.level(entity, action, partition)
         if level == Level.ALL:
             return True
         if level == Level.NONE or item is None:
@@ -113,7 +139,21 @@ class Permissions:
 
     def read_scope(self, entity: EntityType) -> Condition:
         """A condition that keeps only the rows the caller may read (lists, Q3)."""
-        level = self.level(entity, "read")
+        column = entity.rules.permission_partition
+        if column is None or self.ctx.is_admin:
+            return self._scope(self.level(entity, "read"))
+        self.level(entity, "read")  # loads the levels
+        own = self._partitions(entity, "read")
+        levels = {p: self.level(entity, "read", p) for p in own}
+        default = self.level(entity, "read", 0)
+        if all(lv == default for lv in levels.values()):
+            return self._scope(default)
+        part = Column(column)
+        parts: list[Condition] = [AllOf((Cond(part, "eq", p), self._scope(lv))) for p, lv in levels.items()]
+        parts.append(AllOf((Cond(part, "not_in", tuple(sorted(levels))), self._scope(default))))
+        return AnyOf(tuple(parts))
+
+    def _scope(self, level: Level) -> Condition:
         if level == Level.ALL:
             return AllOf(())
         if level == Level.NONE:
@@ -127,3 +167,8 @@ class Permissions:
         if level >= Level.OPEN:
             parts.append(Cond(Column("opened"), "eq", "Y"))
         return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+
+
+def partition_key(entity: EntityType, partition: int) -> str:
+    """The role entity name of a partition: "deal" for pipeline 0, "deal_c<n>" for pipeline n."""
+    return entity.name if partition == 0 else f"{entity.name}_c{partition}"

@@ -13,6 +13,7 @@ Everything is driven by the field definitions (:mod:`b24local.crm.entity_fields`
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -20,17 +21,26 @@ from typing import Any
 from b24local.crm.binding_service import BindingService
 from b24local.crm.bindings import Wanted
 from b24local.crm.codec import text_out
-from b24local.crm.entities import EntityType, bindings_bound_to, bindings_owned_by
+from b24local.crm.entities import (
+    ENTITIES,
+    EntityType,
+    bindings_bound_to,
+    bindings_owned_by,
+    primary_fields,
+)
 from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_multifields
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
 from b24local.crm.values import id_param, param, php_int, php_map
 from b24local.model.query import AllOf, Query
+from b24local.model.rules import RuleViolation
 from b24local.protocol.envelope import ListPage
-from b24local.protocol.errors import bad_request
+from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction
 
 PAGE_SIZE = 50
+#: Field types that hold the id of a record of another entity type.
+REFERENCED = {f"crm_{e.name}": e for e in ENTITIES.values()}
 
 
 class Records:
@@ -38,12 +48,11 @@ class Records:
 
     def __init__(self, entity: EntityType) -> None:
         self.entity = entity
-        by_name = entity.by_name
         self._owned = bindings_owned_by(entity)
         self._bound = bindings_bound_to(entity)
         self._bindings = {k.name: BindingService(k) for k in (*self._owned, *self._bound)}
         # The owner's computed field (the lead's CONTACT_ID): its value is the primary binding.
-        self._single = {k.owner_field: k for k in self._owned if k.owner_field in by_name}
+        self._single = primary_fields(entity)
         self.listing = ListGrammar(entity)
         self.input = InputReader(entity)
 
@@ -95,10 +104,43 @@ class Records:
         if not rule.is_met(row):
             raise bad_request(rule.message)
 
-    def _stage_changes(self, row: Row, changes: Row, now: int, user_id: int) -> None:
+    def _stage_changes(self, tx: Transaction, row: Row, changes: Row, now: int, user_id: int) -> None:
         rule = self.entity.rules.stages
-        if rule is not None:
+        if rule is None:
+            return
+        if rule.pipelines is not None and not row:  # add: the pipeline must exist
+            pipeline = changes.get(rule.pipelines.column) or 0
+            if not tx.pipeline_exists(self.entity, pipeline):
+                column = rule.pipelines.column.upper()
+                raise bad_request(f"Field '{column}' is not valid: pipeline {pipeline} does not exist.")
+        try:
             rule.apply(row, changes, now, user_id)
+        except RuleViolation as error:
+            raise bad_request(str(error)) from None
+
+    def _add_defaults(self, row: Row, now: int) -> None:
+        """The dates add fills in (the deal's BEGINDATE and CLOSEDATE), in the server's local time."""
+        rule = self.entity.rules.add_defaults
+        if rule is None:
+            return
+        today = datetime.date.fromtimestamp(now)
+        for column, days in rule.dates:
+            if row.get(column) is None:
+                row[column] = (today + datetime.timedelta(days=days)).isoformat()
+
+    def _check_references(self, tx: Transaction, perms: Permissions, changes: Row) -> None:
+        """A column naming another record (the lead's and the deal's COMPANY_ID) must name one that
+        exists and that the caller may read, like a bound entity (E10, E11)."""
+        for fld in self.entity.columns:
+            target = REFERENCED.get(fld.type)
+            value = changes.get(fld.column)
+            if target is None or value is None or fld.is_read_only:
+                continue
+            row = tx.access_rows(target, [value]).get(value)
+            if row is None:
+                raise ApiError(400, "NOT_FOUND", f"{target.title} #{value} not found.")
+            if not perms.can(target, "read", row):
+                raise bad_request(f"[{target.title} #{value}] Access denied.")
 
     # Multifields ---------------------------------------------------------------------------------
 
@@ -190,18 +232,27 @@ class Records:
             ("LAST_ACTIVITY_TIME", now),
         ):
             self._set(row, name, value)
-        self._stage_changes({}, row, now, user_id)
+        self._stage_changes(tx, {}, row, now, user_id)
+        self._add_defaults(row, now)
         plan = plan_multifields(data.multifields, (), adding=True)
         self._flags(plan.final, row)
         if not perms.can(self.entity, "add", row):
             raise bad_request("Access denied.")
         self._check_required(row)
+        self._check_references(tx, perms, data.columns)
         bindings = self._binding_targets(tx, perms, data.bindings, None)
         self._return_customer(row, row, bindings)
         new_id = tx.entity_insert(self.entity, row)
+        self._default_title(tx, new_id, row)
         self._apply_multifields(tx, new_id, plan)
         self._apply_bindings(tx, new_id, bindings)
         return new_id
+
+    def _default_title(self, tx: Transaction, new_id: int, row: Row) -> None:
+        """ "Deal #<ID>" for a deal added without a title (the ID is known only now)."""
+        rule = self.entity.rules.add_defaults
+        if rule is not None and rule.title is not None and not str(row.get("title") or "").strip():
+            tx.entity_update(self.entity, new_id, {"title": rule.title.format(id=new_id)})
 
     def get(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> dict[str, Any]:
         self._check_level(perms, "read")
@@ -219,9 +270,10 @@ class Records:
         changes = dict(data.columns)
         self._set(changes, "MODIFY_BY_ID", user_id)
         self._set(changes, "DATE_MODIFY", now)
-        self._stage_changes(row, changes, now, user_id)
+        self._stage_changes(tx, row, changes, now, user_id)
         merged = {**row, **changes}
         self._check_required(merged, changes)
+        self._check_references(tx, perms, data.columns)
         plan = MultifieldPlan()
         if data.multifields:
             existing = tx.multifields_of(self.entity, [entity_id]).get(entity_id, [])
@@ -246,6 +298,10 @@ class Records:
             self._bindings[kind.name].engine.clear(tx, entity_id)
         for kind in self._bound:
             self._bindings[kind.name].engine.bound_deleted(tx, entity_id)
+        for other in ENTITIES.values():
+            for fld in other.columns:
+                if REFERENCED.get(fld.type) is self.entity:
+                    tx.references_clear(other, fld.column, entity_id)
         tx.entity_delete(self.entity, entity_id)
         return True
 

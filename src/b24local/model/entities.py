@@ -30,10 +30,11 @@ class EntityType:
 
 @dataclass(frozen=True)
 class BindingKind:
-    """Bindings of ``bound`` entities to an ``owner`` (lead ↔ contact; deal ↔ contact later).
+    """Bindings of ``bound`` entities to an ``owner`` (lead ↔ contact, deal ↔ contact, ...).
 
-    One row per (owner, bound) with SORT, ROLE_ID and IS_PRIMARY; the owner's ``owner_field`` (the
-    lead's CONTACT_ID) is the primary binding's bound id.
+    One row per (owner, bound) with SORT, ROLE_ID and IS_PRIMARY as the owner sees them. A
+    relation seen from both sides (contact ↔ company, contract binding-family.md B3) is two kinds
+    over one table, each with its own SORT/ROLE_ID/IS_PRIMARY columns, naming each other ``mirror``.
     """
 
     name: str
@@ -42,5 +43,14 @@ class BindingKind:
     table: str
     owner_column: str
     bound_column: str
-    owner_field: str  # the owner's computed field that shows the primary bound id
-    bound_field: str  # the key of the bound id inside a binding object: "CONTACT_ID"
+    #: The key of the bound id inside a binding object: "CONTACT_ID".
+    bound_field: str
+    #: The owner's computed field that shows the primary bound id (the lead's CONTACT_ID); None: none.
+    primary_field: str | None
+    #: The owner's write-only fields that take the whole list of bound ids (CONTACT_IDS).
+    list_fields: tuple[str, ...] = ()
+    sort_column: str = "sort"
+    role_column: str = "role_id"
+    primary_column: str = "is_primary"
+    #: The name of the kind that holds the same rows seen from the bound side.
+    mirror: str | None = None

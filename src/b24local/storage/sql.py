@@ -41,9 +41,25 @@ def bindings_from_rows(rows: list[Any]) -> list[Binding]:
     return [_new_tuple(Binding, (r[0], r[1], r[2] == "Y", r[3])) for r in rows]
 
 
-def access_row(entity_id: Any, assigned_by_id: Any, opened: Any) -> Row:
-    """What a permission check reads of an item (crm.permissions.Permissions.can)."""
-    return {"id": entity_id, "assigned_by_id": assigned_by_id, "opened": opened}
+def access_row(entity_id: Any, assigned_by_id: Any, opened: Any, *partition: tuple[str, Any]) -> Row:
+    """What a permission check reads of an item (crm.permissions.Permissions.can): the partition is
+    the deal's pipeline, for entities permitted per partition."""
+    return {"id": entity_id, "assigned_by_id": assigned_by_id, "opened": opened, **dict(partition)}
+
+
+def access_columns(entity: EntityType, alias: str = "") -> str:
+    """The columns of :func:`access_row`, in its order."""
+    names = ["id", "assigned_by_id", "opened"]
+    if entity.rules.permission_partition is not None:
+        names.append(entity.rules.permission_partition)
+    return ", ".join(alias + n for n in names)
+
+
+def access_from(entity: EntityType, values: Sequence[Any]) -> Row:
+    column = entity.rules.permission_partition
+    if column is None:
+        return access_row(values[0], values[1], values[2])
+    return access_row(values[0], values[1], values[2], (column, values[3]))
 
 
 class SqlCompiler:
@@ -600,15 +616,31 @@ class SqlTransaction:
         sql = f"SELECT count(*) FROM {entity.table} WHERE {compiler.condition(where)}"
         return int(self._one(sql, compiler.params))
 
+    def references_clear(self, entity: EntityType, column: str, target_id: int) -> None:
+        """A referenced record is being deleted: ``column`` of every ``entity`` row naming it → NULL."""
+        ph = self.ph
+        self.conn.execute(f"UPDATE {entity.table} SET {column} = NULL WHERE {column} = {ph}", (target_id,))
+
+    _Q_PIPELINE_EXISTS = "SELECT 1 FROM crm_category WHERE entity_type_id = ? AND id = ?"
+    _Q_PIPELINE_ADD = "INSERT INTO crm_category (entity_type_id, name) VALUES (?, ?)"
+
+    def pipeline_exists(self, entity: EntityType, pipeline_id: int) -> bool:
+        return (
+            pipeline_id == 0 or self._one(self._Q_PIPELINE_EXISTS, (entity.type_id, pipeline_id)) is not None
+        )
+
+    def pipeline_add(self, entity: EntityType, name: str) -> int:
+        return self._insert(self._Q_PIPELINE_ADD, (entity.type_id, name))
+
     def access_rows(self, entity: EntityType, ids: Sequence[int]) -> dict[int, Row]:
         found: dict[int, Row] = {}
         ph = self.ph
         for part in chunks(list(ids)):
             marks = ", ".join(ph for _ in part)
             rows = self.conn.execute(
-                f"SELECT id, assigned_by_id, opened FROM {entity.table} WHERE id IN ({marks})", list(part)
+                f"SELECT {access_columns(entity)} FROM {entity.table} WHERE id IN ({marks})", list(part)
             )
-            found.update((r[0], access_row(r[0], r[1], r[2])) for r in rows)
+            found.update((r[0], access_from(entity, r)) for r in rows)
         return found
 
     # Multifields ----------------------------------------------------------------------------------
@@ -645,11 +677,15 @@ class SqlTransaction:
         self.conn.execute(self._Q_MULTIFIELD_DELETE, (row_id,))
 
     # Bindings -------------------------------------------------------------------------------------
+    @staticmethod
+    def _binding_columns(kind: BindingKind) -> str:
+        """The bound id and the owner's SORT, IS_PRIMARY and ROLE_ID (bindings_from_rows' order)."""
+        return f"{kind.bound_column}, {kind.sort_column}, {kind.primary_column}, {kind.role_column}"
+
     def bindings_get(self, kind: BindingKind, owner_id: int) -> list[Binding]:
         self._lock_owner(kind, owner_id)
         rows = self.conn.execute(
-            f"SELECT {kind.bound_column}, sort, is_primary, role_id FROM {kind.table} "
-            f"WHERE {kind.owner_column} = {self.ph}",
+            f"SELECT {self._binding_columns(kind)} FROM {kind.table} WHERE {kind.owner_column} = {self.ph}",
             (owner_id,),
         ).fetchall()
         return bindings_from_rows(rows)
@@ -657,33 +693,52 @@ class SqlTransaction:
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         self._lock_owner(kind, owner_id)
         rows = self.conn.execute(
-            f"SELECT b.{kind.bound_column}, b.sort, b.is_primary, b.role_id, o.id, o.assigned_by_id, "
-            f"o.opened FROM {kind.owner.table} o LEFT JOIN {kind.table} b ON b.{kind.owner_column} = o.id "
-            f"WHERE o.id = {self.ph}",
+            f"SELECT b.{kind.bound_column}, b.{kind.sort_column}, b.{kind.primary_column}, "
+            f"b.{kind.role_column}, {access_columns(kind.owner, 'o.')} FROM {kind.owner.table} o "
+            f"LEFT JOIN {kind.table} b ON b.{kind.owner_column} = o.id WHERE o.id = {self.ph}",
             (owner_id,),
         ).fetchall()
         if not rows:
             return None, []
         first = rows[0]
-        access = access_row(first[4], first[5], first[6])
+        access = access_from(kind.owner, first[4:])
         return access, [] if first[0] is None else bindings_from_rows(rows)  # None: the LEFT JOIN found none
+
+    def _binding_insert_sql(self, kind: BindingKind, upsert: bool) -> str:
+        ph = self.ph
+        sql = (
+            f"INSERT INTO {kind.table} ({kind.owner_column}, {kind.bound_column}, {kind.sort_column}, "
+            f"{kind.role_column}, {kind.primary_column}) VALUES ({ph}, {ph}, {ph}, {ph}, {ph})"
+        )
+        if upsert:  # keep the other side's columns of a row both sides see
+            sql += (
+                f" ON CONFLICT ({kind.owner_column}, {kind.bound_column}) DO UPDATE SET "
+                f"{kind.sort_column} = excluded.{kind.sort_column}, "
+                f"{kind.role_column} = excluded.{kind.role_column}, "
+                f"{kind.primary_column} = excluded.{kind.primary_column}"
+            )
+        return sql
 
     def bindings_replace(self, kind: BindingKind, owner_id: int, bindings: Sequence[Binding]) -> None:
         self._lock_owner(kind, owner_id)
         ph = self.ph
-        self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.owner_column} = {ph}", (owner_id,))
+        rows = [(owner_id, b.bound_id, b.sort, b.role_id, "Y" if b.is_primary else "N") for b in bindings]
+        if kind.mirror is None:
+            self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.owner_column} = {ph}", (owner_id,))
+            self._executemany(self._binding_insert_sql(kind, upsert=False), rows)
+            return
+        kept = {b.bound_id for b in bindings}
+        gone = [(owner_id, b.bound_id) for b in self.bindings_get(kind, owner_id) if b.bound_id not in kept]
         self._executemany(
-            f"INSERT INTO {kind.table} ({kind.owner_column}, {kind.bound_column}, sort, role_id, is_primary) "
-            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
-            [(owner_id, b.bound_id, b.sort, b.role_id, "Y" if b.is_primary else "N") for b in bindings],
+            f"DELETE FROM {kind.table} WHERE {kind.owner_column} = {ph} AND {kind.bound_column} = {ph}", gone
         )
+        self.binding_set_primary(kind, owner_id, None)  # the partial unique index never sees two
+        self._executemany(self._binding_insert_sql(kind, upsert=True), rows)
 
     def binding_insert(self, kind: BindingKind, owner_id: int, binding: Binding) -> None:
         self._lock_owner(kind, owner_id)
-        ph = self.ph
         self.conn.execute(
-            f"INSERT INTO {kind.table} ({kind.owner_column}, {kind.bound_column}, sort, role_id, is_primary) "
-            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
+            self._binding_insert_sql(kind, upsert=False),
             (owner_id, binding.bound_id, binding.sort, binding.role_id, "Y" if binding.is_primary else "N"),
         )
 
@@ -695,17 +750,26 @@ class SqlTransaction:
             (owner_id, bound_id),
         )
 
-    def binding_set_primary(self, kind: BindingKind, owner_id: int, bound_id: int | None) -> None:
+    def binding_set_sort(self, kind: BindingKind, owner_id: int, bound_id: int, sort: int) -> None:
         self._lock_owner(kind, owner_id)
         ph = self.ph
+        self.conn.execute(
+            f"UPDATE {kind.table} SET {kind.sort_column} = {ph} "
+            f"WHERE {kind.owner_column} = {ph} AND {kind.bound_column} = {ph}",
+            (sort, owner_id, bound_id),
+        )
+
+    def binding_set_primary(self, kind: BindingKind, owner_id: int, bound_id: int | None) -> None:
+        self._lock_owner(kind, owner_id)
+        ph, primary = self.ph, kind.primary_column
         # Demote first so that the partial unique index on the primary never sees two.
         self.conn.execute(
-            f"UPDATE {kind.table} SET is_primary = 'N' WHERE {kind.owner_column} = {ph} AND is_primary = 'Y'",
+            f"UPDATE {kind.table} SET {primary} = 'N' WHERE {kind.owner_column} = {ph} AND {primary} = 'Y'",
             (owner_id,),
         )
         if bound_id is not None:
             self.conn.execute(
-                f"UPDATE {kind.table} SET is_primary = 'Y' "
+                f"UPDATE {kind.table} SET {primary} = 'Y' "
                 f"WHERE {kind.owner_column} = {ph} AND {kind.bound_column} = {ph}",
                 (owner_id, bound_id),
             )
@@ -724,7 +788,7 @@ class SqlTransaction:
             marks = ", ".join(ph for _ in part)
             rows = self.conn.execute(
                 f"SELECT {kind.owner_column}, {kind.bound_column} FROM {kind.table} "
-                f"WHERE {kind.owner_column} IN ({marks}) AND is_primary = 'Y'",
+                f"WHERE {kind.owner_column} IN ({marks}) AND {kind.primary_column} = 'Y'",
                 list(part),
             )
             out.update((r[0], r[1]) for r in rows)

@@ -24,7 +24,7 @@ from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import sleep_before_retry
 from b24local.storage.errors import StorageBusy, StorageError
 from b24local.storage.migrations import apply_pending
-from b24local.storage.sql import SqlTransaction, access_row, bindings_from_rows
+from b24local.storage.sql import SqlTransaction, access_columns, access_from, bindings_from_rows
 from b24local.storage.writer_queue import SUPPORTED as WRITER_TURNS
 from b24local.storage.writer_queue import WriterQueue
 
@@ -79,15 +79,15 @@ class SqliteTransaction(SqlTransaction):
         sql = self._OWNER_WITH_BINDINGS.get(kind.name)
         if sql is None:
             sql = self._OWNER_WITH_BINDINGS[kind.name] = (
-                f"SELECT o.id, o.assigned_by_id, o.opened, (SELECT json_group_array(json_array("
-                f"b.{kind.bound_column}, b.sort, b.is_primary, b.role_id)) FROM {kind.table} b "
-                f"WHERE b.{kind.owner_column} = o.id) FROM {kind.owner.table} o WHERE o.id = ?"
+                f"SELECT (SELECT json_group_array(json_array("
+                f"b.{kind.bound_column}, b.{kind.sort_column}, b.{kind.primary_column}, "
+                f"b.{kind.role_column})) FROM {kind.table} b WHERE b.{kind.owner_column} = o.id), "
+                f"{access_columns(kind.owner, 'o.')} FROM {kind.owner.table} o WHERE o.id = ?"
             )
         row = self.conn.execute(sql, (owner_id,)).fetchone()
         if row is None:
             return None, []
-        access = access_row(row[0], row[1], row[2])
-        return access, bindings_from_rows(orjson.loads(row[3]))
+        return access_from(kind.owner, row[1:]), bindings_from_rows(orjson.loads(row[0]))
 
     def _entity_rows(self, entity: EntityType, where: str, params: Sequence[Any]) -> list[Row]:
         """Each row as one JSON array (see :meth:`owner_with_bindings`): a 50-row page of leads is
@@ -110,12 +110,12 @@ class SqliteTransaction(SqlTransaction):
         for part in chunks(list(ids)):
             marks = ", ".join("?" for _ in part)
             (value,) = self.conn.execute(
-                "SELECT json_group_array(json_array(id, assigned_by_id, opened)) "
+                f"SELECT json_group_array(json_array({access_columns(entity)})) "
                 f"FROM {entity.table} WHERE id IN ({marks})",
                 list(part),
             ).fetchone()
             for r in orjson.loads(value):
-                found[r[0]] = access_row(r[0], r[1], r[2])
+                found[r[0]] = access_from(entity, r)
         return found
 
 
