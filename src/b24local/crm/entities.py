@@ -23,6 +23,7 @@ __all__ = [
     "COMPANY",
     "CONTACT",
     "DEAL",
+    "DEAL_CONTACT",
     "ENTITIES",
     "LEAD",
     "LEAD_CONTACT",
@@ -72,7 +73,18 @@ LEAD_CONTACT = BindingKind(
     primary_field="CONTACT_ID",
     list_fields=("CONTACT_IDS",),
 )
-BINDINGS = {b.name: b for b in (LEAD_CONTACT,)}
+DEAL_CONTACT = BindingKind(
+    name="deal_contact",
+    owner=DEAL,
+    bound=CONTACT,
+    table="crm_deal_contact",
+    owner_column="deal_id",
+    bound_column="contact_id",
+    bound_field="CONTACT_ID",
+    primary_field="CONTACT_ID",
+    list_fields=("CONTACT_IDS",),
+)
+BINDINGS = {b.name: b for b in (LEAD_CONTACT, DEAL_CONTACT)}
 
 
 def bindings_owned_by(entity: EntityType) -> tuple[BindingKind, ...]:
