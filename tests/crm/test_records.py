@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from b24local.crm.codec import InvalidValue, parse_date, to_column, to_output
-from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
+from b24local.crm.entities import CONTACT, CONTACT_COMPANY, LEAD, LEAD_CONTACT
 from b24local.crm.input import plan_multifields
 from b24local.crm.records import Records
 from b24local.model.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
@@ -140,7 +140,8 @@ def test_filter_keys_and_values() -> None:
         ),
     ]
     assert CONTACTS.listing.conditions({"COMPANY_ID": 5, "LEAD_ID": "3"}) == [
-        Cond(Column("lead_id"), "eq", 3)
+        Cond(PrimaryBound(CONTACT_COMPANY), "eq", 5),
+        Cond(Column("lead_id"), "eq", 3),
     ]
 
 

@@ -13,11 +13,13 @@ from b24local.methods.families import BINDING_SERVICES, load_all
     [
         ("crm.lead.contact.", "Lead ID"),
         ("crm.deal.contact.", "Deal ID"),
+        ("crm.contact.company.", "Contact ID"),
+        ("crm.company.contact.", "Company ID"),
     ],
 )
 def test_one_family_per_relation_with_the_six_methods(prefix: str, owner_label: str) -> None:
     methods = load_all()
-    assert sorted(BINDING_SERVICES) == ["deal_contact", "lead_contact"]
+    assert sorted(BINDING_SERVICES) == ["company_contact", "contact_company", "deal_contact", "lead_contact"]
     family = {
         name[len(prefix) :]: (m.write, m.params[0].description if m.params else None)
         for name, m in methods.items()

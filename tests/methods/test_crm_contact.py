@@ -68,7 +68,9 @@ def test_fields(server: LiveServer) -> None:
 
 
 def test_add_docs_example_then_get(fresh_server: LiveServer) -> None:
-    """The crm.contact.add documentation example (companies, photo and user fields do not exist here)."""
+    """The crm.contact.add documentation example (photo and user fields do not exist here)."""
+    for company in (12, 13, 15):
+        fresh_server.insert_company(company)
     fields = {
         "HONORIFIC": "HNR_RU_1",
         "NAME": "John",
@@ -136,7 +138,7 @@ def test_add_docs_example_then_get(fresh_server: LiveServer) -> None:
         "ASSIGNED_BY_ID": "6",
         "CREATED_BY_ID": "1",
         "MODIFY_BY_ID": "1",
-        "COMPANY_ID": None,
+        "COMPANY_ID": "12",  # COMPANY_IDS wins over COMPANY_ID; its first is the primary
         "LEAD_ID": None,
         "ORIGINATOR_ID": None,
         "ORIGIN_ID": None,

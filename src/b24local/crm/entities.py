@@ -21,7 +21,9 @@ from b24local.model.rules import (
 __all__ = [
     "BINDINGS",
     "COMPANY",
+    "COMPANY_CONTACT",
     "CONTACT",
+    "CONTACT_COMPANY",
     "DEAL",
     "DEAL_CONTACT",
     "ENTITIES",
@@ -84,7 +86,38 @@ DEAL_CONTACT = BindingKind(
     primary_field="CONTACT_ID",
     list_fields=("CONTACT_IDS",),
 )
-BINDINGS = {b.name: b for b in (LEAD_CONTACT, DEAL_CONTACT)}
+# One relation seen from both sides (binding-family.md B3): each side its own SORT and primary.
+CONTACT_COMPANY = BindingKind(
+    name="contact_company",
+    owner=CONTACT,
+    bound=COMPANY,
+    table="crm_contact_company",
+    owner_column="contact_id",
+    bound_column="company_id",
+    bound_field="COMPANY_ID",
+    primary_field="COMPANY_ID",
+    list_fields=("COMPANY_IDS",),
+    sort_column="contact_sort",
+    role_column="contact_role_id",
+    primary_column="contact_primary",
+    mirror="company_contact",
+)
+COMPANY_CONTACT = BindingKind(
+    name="company_contact",
+    owner=COMPANY,
+    bound=CONTACT,
+    table="crm_contact_company",
+    owner_column="company_id",
+    bound_column="contact_id",
+    bound_field="CONTACT_ID",
+    primary_field=None,
+    list_fields=("CONTACT_ID", "CONTACT_IDS"),
+    sort_column="company_sort",
+    role_column="company_role_id",
+    primary_column="company_primary",
+    mirror="contact_company",
+)
+BINDINGS = {b.name: b for b in (LEAD_CONTACT, DEAL_CONTACT, CONTACT_COMPANY, COMPANY_CONTACT)}
 
 
 def bindings_owned_by(entity: EntityType) -> tuple[BindingKind, ...]:
