@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from b24local.auth.webhooks import hash_secret, new_code
-from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT, EntityType
+from b24local.crm.entities import COMPANY, CONTACT, DEAL, ENTITIES, LEAD, LEAD_CONTACT, EntityType
 from b24local.storage.base import Binding, Storage
 from tests.conftest import LiveServer, Response, new_database, start_server
 from tests.expected import LEAD_CONTACT_FIELDS
@@ -72,7 +72,7 @@ ERRORS: dict[str, tuple[int, dict[str, str]]] = {
 
 _NONE6 = (DENIED,) * 6
 
-_ITEM = {  # crm.{lead,contact}.{get,update,delete}: M2, permission before "Not found."
+_ITEM = {  # crm.{lead,contact,deal,company}.{get,update,delete}: M2, permission before "Not found."
     "NONE": _NONE6,
     "OWN": (OK, DENIED, DENIED, DENIED, DENIED, DENIED),
     "DEPARTMENT": (OK, OK, DENIED, DENIED, DENIED, DENIED),
@@ -140,6 +140,16 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
     "crm.contact.delete": _ITEM,
     "crm.contact.list": _LIST,
     "crm.contact.add": _ADD,
+    "crm.deal.get": _ITEM,
+    "crm.deal.update": _ITEM,
+    "crm.deal.delete": _ITEM,
+    "crm.deal.list": _LIST,
+    "crm.deal.add": _ADD,
+    "crm.company.get": _ITEM,
+    "crm.company.update": _ITEM,
+    "crm.company.delete": _ITEM,
+    "crm.company.list": _LIST,
+    "crm.company.add": _ADD,
     "crm.lead.contact.items.get": _ON_LEAD,
     "crm.lead.contact.items.set": _ON_LEAD,
     "crm.lead.contact.add": _ON_LEAD,
@@ -189,7 +199,7 @@ class World:
 
     def item(self, entity: EntityType, owner: int, opened: str = "N") -> int:
         values: dict[str, Any] = {"assigned_by_id": owner, "opened": opened}
-        values["title" if entity is LEAD else "name"] = "matrix"
+        values["name" if entity is CONTACT else "title"] = "matrix"
         with self.store.write() as tx:
             return tx.entity_insert(entity, values)
 
@@ -216,7 +226,7 @@ class World:
 
 
 LEVEL_VALUES = {name: number for number, name in enumerate(LEVELS)}  # as stored: 0 none … 5 all
-EVERYTHING = [(e, a) for e in ("lead", "contact") for a in ("read", "add", "update", "delete")]
+EVERYTHING = [(e, a) for e in ENTITIES for a in ("read", "add", "update", "delete")]
 
 
 @pytest.fixture(scope="module")
@@ -360,6 +370,17 @@ METHODS: dict[str, Prepare] = {
     "crm.contact.delete": _delete(CONTACT),
     "crm.contact.list": _list(CONTACT),
     "crm.contact.add": _add(CONTACT),
+    **{
+        f"crm.{entity.name}.{action}": make(entity)
+        for entity in (DEAL, COMPANY)
+        for action, make in (
+            ("get", _get),
+            ("update", _update),
+            ("delete", _delete),
+            ("list", _list),
+            ("add", _add),
+        )
+    },
     "crm.lead.contact.items.get": _on_lead("crm.lead.contact.items.get", bound=True),
     "crm.lead.contact.items.set": _on_lead("crm.lead.contact.items.set", bound=False),
     "crm.lead.contact.add": _on_lead("crm.lead.contact.add", bound=False),
@@ -418,7 +439,7 @@ VISIBLE = {  # the targets (of own, colleague, sub, open, closed) a list shows a
 }
 
 
-@pytest.mark.parametrize("entity", [LEAD, CONTACT], ids=lambda e: e.name)
+@pytest.mark.parametrize("entity", list(ENTITIES.values()), ids=lambda e: e.name)
 @pytest.mark.parametrize("level", list(VISIBLE))
 def test_list_leaves_out_unreadable_rows_and_total(world: World, entity: EntityType, level: str) -> None:
     marker = f"q3 {entity.name} {level}"

@@ -90,6 +90,8 @@ class StageRule:
         if pipeline is not None and not row and not changes.get(self.stage):
             changes[self.stage] = self.pipelines.first(pipeline)  # type: ignore[union-attr]
         if self.stage not in changes:
+            if self.closed_flag is not None:
+                changes.pop(self.closed_flag, None)  # follows the stage only, never set on its own
             return
         stage = str(changes[self.stage] or "")
         if stage == row.get(self.stage) and row.get(self.semantic_column):
