@@ -82,25 +82,25 @@ def check_lead_get(base: str, n_leads: int) -> None:
 
 def _ids(answer: dict[str, Any]) -> list[int]:
     rows = answer["result"]
-    expect(isinstance(rows, list), f"crm.lead.list: {answer!r}")
+    expect(isinstance(rows, list), f"list: {answer!r}")
     return [int(row["ID"]) for row in rows]
 
 
-def check_list_deep(base: str, n_leads: int) -> None:
+def check_list_deep(base: str, n_leads: int, method: str = "crm.lead.list") -> None:
     start = deep_start(n_leads)
-    answer = call(base, "crm.lead.list", {"order": {"ID": "ASC"}, "start": start})
+    answer = call(base, method, {"order": {"ID": "ASC"}, "start": start})
     want = list(range(start + 1, min(start + PAGE_SIZE, n_leads) + 1))
-    expect(_ids(answer) == want, f"crm.lead.list start={start}: ids {_ids(answer)[:3]}...")
-    expect(answer.get("total") == n_leads, f"crm.lead.list start={start}: total {answer.get('total')}")
+    expect(_ids(answer) == want, f"{method} start={start}: ids {_ids(answer)[:3]}...")
+    expect(answer.get("total") == n_leads, f"{method} start={start}: total {answer.get('total')}")
 
 
-def check_list_after(base: str, n_leads: int) -> None:
+def check_list_after(base: str, n_leads: int, method: str = "crm.lead.list") -> None:
     after = max(0, n_leads - PAGE_SIZE - 7)
     body = {"order": {"ID": "ASC"}, "filter": {">ID": after}, "start": -1}
-    answer = call(base, "crm.lead.list", body)
+    answer = call(base, method, body)
     want = list(range(after + 1, min(after + PAGE_SIZE, n_leads) + 1))
-    expect(_ids(answer) == want, f"crm.lead.list {body}: ids {_ids(answer)[:3]}...")
-    expect("next" not in answer, f"crm.lead.list {body}: start=-1 answered a next page")
+    expect(_ids(answer) == want, f"{method} {body}: ids {_ids(answer)[:3]}...")
+    expect("next" not in answer, f"{method} {body}: start=-1 answered a next page")
 
 
 def check_batch(base: str, n_leads: int) -> None:
@@ -123,6 +123,8 @@ CHECKS: dict[str, Callable[[str, int], None]] = {
     "lead.get": check_lead_get,
     "list.deep": check_list_deep,
     "list.after": check_list_after,
+    "deal.list.deep": lambda base, n: check_list_deep(base, n, "crm.deal.list"),
+    "deal.list.after": lambda base, n: check_list_after(base, n, "crm.deal.list"),
     "batch50": check_batch,
 }
 

@@ -1,4 +1,5 @@
-"""The benchmark data: N leads, 5 N contacts, 5 bindings per lead, user 1 and a webhook with a known code.
+"""The benchmark data: N leads, N deals, 5 N contacts, 5 bindings per lead, user 1 and a webhook with a
+known code.
 
 The same rows go into SQLite (a file made through the project's own migration, filled with
 ``executemany`` in one transaction without a journal, cached under bench/results/cache/) and into
@@ -21,7 +22,7 @@ from typing import Any
 
 from bench.common import CACHE, CONTACTS_PER_LEAD, WEBHOOK_CODE, WEBHOOK_USER
 
-GENERATOR_VERSION = 1  # bump when the generated data changes, to invalidate the cache
+GENERATOR_VERSION = 2  # bump when the generated data changes, to invalidate the cache
 
 FIRST_NAMES = ("Anna", "Boris", "Clara", "Dmitri", "Elena", "Fyodor", "Galina", "Igor", "Julia", "Kirill")
 LAST_NAMES = ("Ivanova", "Petrov", "Smirnova", "Kuznetsov", "Popova", "Volkov", "Sokolova", "Lebedev")
@@ -36,6 +37,12 @@ CONTACT_COLUMNS = (
     "assigned_by_id, created_by_id, modify_by_id, date_create, date_modify"
 )
 BINDING_COLUMNS = "lead_id, contact_id, sort, role_id, is_primary"
+DEAL_COLUMNS = (
+    "id, title, type_id, category_id, stage_id, stage_semantic_id, is_new, currency_id, opportunity, "
+    "opened, closed, assigned_by_id, created_by_id, modify_by_id, date_create, date_modify"
+)
+#: The default pipeline's stages the deals are spread over, with their semantics.
+DEAL_STAGES = (("NEW", "P"), ("PREPARATION", "P"), ("EXECUTING", "P"), ("WON", "S"), ("LOSE", "F"))
 
 
 def original_contacts(lead: int) -> list[int]:
@@ -89,6 +96,16 @@ def _contacts(n: int, now: int) -> Iterator[tuple[Any, ...]]:
             now - (n - i),
             now - (n - i),
         )
+
+
+def _deals(n: int, now: int) -> Iterator[tuple[Any, ...]]:
+    for i in range(1, n + 1):
+        stage, semantic = DEAL_STAGES[i % len(DEAL_STAGES)]
+        closed = "N" if semantic == "P" else "Y"
+        new = "Y" if stage == "NEW" else "N"
+        amount = float(i % 1000) * 10.0
+        yield (i, f"Deal #{i}", "SALE", 0, stage, semantic, new, "USD", amount, "Y", closed, 1, 1, 1,
+               now - (n - i), now - (n - i))  # fmt: skip
 
 
 def _bindings(n_leads: int) -> Iterator[tuple[int, int, int, int, str]]:
@@ -148,6 +165,7 @@ def generate_sqlite(path: Path, n_leads: int) -> None:
             ("crm_lead", LEAD_COLUMNS, _leads(n_leads, now)),
             ("crm_contact", CONTACT_COLUMNS, _contacts(n_leads * CONTACTS_PER_LEAD, now)),
             ("crm_lead_contact", BINDING_COLUMNS, _bindings(n_leads)),
+            ("crm_deal", DEAL_COLUMNS, _deals(n_leads, now)),
         ):
             conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns)})", rows)
         conn.execute("COMMIT")
@@ -166,7 +184,8 @@ def cached_sqlite(n_leads: int, regenerate: bool) -> tuple[Path, float | None]:
         return path, None
     for old in CACHE.glob(f"leads-{n_leads}-*.db"):
         remove_sqlite(old)
-    print(f"generating SQLite: {n_leads:,} leads, {n_leads * CONTACTS_PER_LEAD:,} contacts → {path.name} ...")
+    contacts = n_leads * CONTACTS_PER_LEAD
+    print(f"generating SQLite: {n_leads:,} leads and deals, {contacts:,} contacts → {path.name} ...")
     started = time.perf_counter()
     generate_sqlite(path, n_leads)
     return path, time.perf_counter() - started
@@ -202,12 +221,13 @@ def generate_postgres(url: str, n_leads: int) -> float:
                 ("crm_lead", LEAD_COLUMNS, _leads(n_leads, now)),
                 ("crm_contact", CONTACT_COLUMNS, _contacts(n_leads * CONTACTS_PER_LEAD, now)),
                 ("crm_lead_contact", BINDING_COLUMNS, _bindings(n_leads)),
+                ("crm_deal", DEAL_COLUMNS, _deals(n_leads, now)),
             ):
                 with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
         # Explicit ids do not move the identity sequences: a later add must not collide.
-        for table in ("b_user", "crm_lead", "crm_contact"):
+        for table in ("b_user", "crm_lead", "crm_contact", "crm_deal"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
     _vacuum(url)
     return time.perf_counter() - started

@@ -230,6 +230,18 @@ SCENARIOS: dict[str, Scenario] = {
             webhook_path("crm.lead.list"),
         ),
         Scenario(
+            "deal.list.deep",
+            "crm.deal.list ordered by ID, the counted page at start = 90% of N deals",
+            LUA_LIST_DEEP,
+            webhook_path("crm.deal.list"),
+        ),
+        Scenario(
+            "deal.list.after",
+            'crm.deal.list ordered by ID, {">ID": random}, start = -1 (no count)',
+            LUA_LIST_AFTER,
+            webhook_path("crm.deal.list"),
+        ),
+        Scenario(
             "batch50",
             f"batch of {BATCH_SIZE} crm.lead.contact.items.get of random leads",
             LUA_BATCH,
