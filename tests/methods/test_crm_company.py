@@ -145,12 +145,17 @@ def test_delete_unbinds_everywhere_and_clears_links(fresh_server: LiveServer) ->
     company = add(fresh_server, TITLE="Gone soon", CONTACT_ID=[contact])
     kept = add(fresh_server, TITLE="Kept", CONTACT_ID=[contact])
     lead = fresh_server.call("crm.lead.add", {"fields": {"COMPANY_ID": company}}).result
+    bound_lead = fresh_server.call("crm.lead.add", {"fields": {"COMPANY_ID": company, "CONTACT_ID": contact}})
     deal = fresh_server.call("crm.deal.add", {"fields": {"COMPANY_ID": company}}).result
+    assert fresh_server.call("crm.lead.get", {"id": lead}).result["IS_RETURN_CUSTOMER"] == "Y"
     assert companies_of(fresh_server, contact) == [(company, 10, "Y"), (kept, 20, "N")]
     assert fresh_server.call("crm.company.delete", {"id": company}).result is True
     error(fresh_server.call("crm.company.get", {"id": company}), 400, "", "Not found.")
     assert companies_of(fresh_server, contact) == [(kept, 20, "Y")]  # B4: a new primary
-    assert fresh_server.call("crm.lead.get", {"id": lead}).result["COMPANY_ID"] is None
+    cleared = fresh_server.call("crm.lead.get", {"id": lead}).result
+    assert (cleared["COMPANY_ID"], cleared["IS_RETURN_CUSTOMER"]) == (None, "N")  # no company, no contact
+    still = fresh_server.call("crm.lead.get", {"id": bound_lead.result}).result
+    assert (still["COMPANY_ID"], still["IS_RETURN_CUSTOMER"]) == (None, "Y")  # its contact remains
     assert fresh_server.call("crm.deal.get", {"id": deal}).result["COMPANY_ID"] is None
     assert fresh_server.call("crm.contact.delete", {"id": contact}).result is True
     assert contacts_of(fresh_server, kept) == []

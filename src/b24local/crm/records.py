@@ -32,7 +32,7 @@ from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_m
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
 from b24local.crm.values import id_param, param, php_int, php_map
-from b24local.model.query import AllOf, Query
+from b24local.model.query import AllOf, Column, Cond, Query
 from b24local.model.rules import RuleViolation
 from b24local.protocol.envelope import ListPage
 from b24local.protocol.errors import ApiError, bad_request
@@ -301,9 +301,27 @@ class Records:
         for other in ENTITIES.values():
             for fld in other.columns:
                 if REFERENCED.get(fld.type) is self.entity:
-                    tx.references_clear(other, fld.column, entity_id)
+                    self._unlink(tx, other, fld.column, entity_id)
         tx.entity_delete(self.entity, entity_id)
         return True
+
+    @staticmethod
+    def _unlink(tx: Transaction, other: EntityType, column: str, entity_id: int) -> None:
+        """Clear ``column`` of the ``other`` records that name the deleted one; a lead's return-customer
+        flag that depended on it (its COMPANY_ID) is worked out again from its bindings."""
+        rule = other.rules.return_customer
+        if rule is None or column not in rule.inputs:
+            tx.references_clear(other, column, entity_id)
+            return
+        query = Query(where=Cond(Column(column), "eq", entity_id), limit=None)
+        ids = [row["id"] for row in tx.entity_select(other, query)]
+        bound: set[int] = set()
+        for kind in bindings_owned_by(other):
+            bound.update(tx.primaries(kind, ids))  # I1: an owner with bindings has a primary
+        for row_id in ids:
+            changes: Row = {column: None}
+            changes["is_return_customer"] = rule.flag(changes, row_id in bound)
+            tx.entity_update(other, row_id, changes)
 
     def page(
         self,
