@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from b24local.protocol.errors import server_busy
 from b24local.storage import runner
-from b24local.storage.base import Storage, Transaction
+from b24local.storage.base import LimitStore, Storage
 from b24local.storage.errors import LOCK_WAIT, BusyPastDeadline
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def _usage(total: float, first: float | None, now: float) -> Usage:
 
 class LimitState(Protocol):
     def take(self, fits: float, drain: float, now: float) -> bool: ...
-    def usage(self, key: Key, now: float, tx: Transaction | None) -> Usage: ...
+    def usage(self, key: Key, now: float, tx: LimitStore | None) -> Usage: ...
     def record(self, key: Key, seconds: float, now: float) -> Usage: ...
 
 
@@ -97,7 +97,7 @@ class MemoryState:
         self.level = level + 1
         return True
 
-    def usage(self, key: Key, now: float, tx: Transaction | None = None) -> Usage:
+    def usage(self, key: Key, now: float, tx: LimitStore | None = None) -> Usage:
         baskets = self.baskets.get(key)
         if baskets is None:
             return _usage(0.0, None, now)
@@ -135,7 +135,7 @@ class DatabaseState:
         self.lock_wait = lock_wait
         self.swept_at = 0.0
 
-    def _run(self, write: bool, fn: Callable[[Transaction], Any]) -> Any:
+    def _run(self, write: bool, fn: Callable[[LimitStore], Any]) -> Any:
         try:
             return runner.run(self.storage, write, fn, lock_wait=self.lock_wait)
         except BusyPastDeadline:
@@ -145,7 +145,7 @@ class DatabaseState:
     def take(self, fits: float, drain: float, now: float) -> bool:
         return bool(self._run(True, lambda tx: tx.limit_take(fits, drain, now)))
 
-    def usage(self, key: Key, now: float, tx: Transaction | None = None) -> Usage:
+    def usage(self, key: Key, now: float, tx: LimitStore | None = None) -> Usage:
         if tx is None:
             total, first = self._run(False, lambda own: own.operating_usage(key, WINDOW, now))
             return _usage(total, first, now)
@@ -154,7 +154,7 @@ class DatabaseState:
     def record(self, key: Key, seconds: float, now: float) -> Usage:
         sweep = now >= self.swept_at + BASKET
 
-        def run(tx: Transaction) -> tuple[float, float | None]:
+        def run(tx: LimitStore) -> tuple[float, float | None]:
             if sweep:
                 tx.operating_sweep(WINDOW, now)
             return tx.operating_add(key, int(now // BASKET), seconds, WINDOW, now)
@@ -232,7 +232,7 @@ class RedisState:
             self._run(lambda: self.client.hdel(key, *expired))
         return total, first
 
-    def usage(self, key: Key, now: float, tx: Transaction | None = None) -> Usage:
+    def usage(self, key: Key, now: float, tx: LimitStore | None = None) -> Usage:
         name = self._key(key)
         fields = self._run(lambda: self.client.hgetall(name))
         return _usage(*self._sum(name, fields, now), now)

@@ -30,7 +30,7 @@ from b24local.protocol.envelope import CURRENT_TIMING
 from b24local.protocol.errors import ApiError
 
 if TYPE_CHECKING:
-    from b24local.storage.base import Storage, Transaction
+    from b24local.storage.base import LimitStore, Storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +100,11 @@ class Limits:
     def key(ctx: AuthContext, method_name: str) -> Key:
         return (ctx.credential_kind, ctx.credential_id, method_name)
 
-    def usage(self, key: Key, tx: Transaction | None = None) -> Usage:
+    def usage(self, key: Key, tx: LimitStore | None = None) -> Usage:
         """(operating seconds now, when the oldest basket stops counting) for ``key``."""
         return self.state.usage(key, self.now(), tx)
 
-    def check(self, ctx: AuthContext, method_name: str, tx: Transaction | None = None) -> None:
+    def check(self, ctx: AuthContext, method_name: str, tx: LimitStore | None = None) -> None:
         """T2, before a method runs (inside the call's transaction)."""
         limit = self.operating_limit
         if limit is not None and self.usage(self.key(ctx, method_name), tx)[0] > limit:

@@ -10,7 +10,7 @@ import string
 from b24local.auth.context import AuthContext
 from b24local.auth.login_cache import UNKNOWN, LoginCache
 from b24local.protocol.errors import invalid_credentials
-from b24local.storage.base import Transaction, User, Webhook
+from b24local.storage.base import User, UserStore, Webhook
 
 CODE_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -24,7 +24,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def authenticate(tx: Transaction, user_id: int, code: str, cache: LoginCache | None = None) -> AuthContext:
+def authenticate(tx: UserStore, user_id: int, code: str, cache: LoginCache | None = None) -> AuthContext:
     """The context of a webhook call, or 401 INVALID_CREDENTIALS for any wrong, disabled or missing pair.
 
     ``cache``: the server's logins (keyed by the code as presented, which the request path holds in

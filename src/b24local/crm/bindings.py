@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from b24local.crm.entities import BINDINGS, BindingKind
-from b24local.storage.base import Binding, Row, Transaction
+from b24local.storage.base import Binding, CrmStore, Row
 
 SORT_MAX = 2**63 - 1  # the largest SORT the storage holds (a PHP int cast saturates there too)
 
@@ -55,14 +55,14 @@ class BindingEngine:
         self.kind = kind
         self.mirror = None if kind.mirror is None else BINDINGS[kind.mirror]
 
-    def get(self, tx: Transaction, owner_id: int) -> list[Binding]:
+    def get(self, tx: CrmStore, owner_id: int) -> list[Binding]:
         return tx.bindings_get(self.kind, owner_id)
 
-    def get_with_owner(self, tx: Transaction, owner_id: int) -> tuple[Row | None, list[Binding]]:
+    def get_with_owner(self, tx: CrmStore, owner_id: int) -> tuple[Row | None, list[Binding]]:
         """The owner's access row (None: no such owner) and its bindings, in one read (items.get)."""
         return tx.owner_with_bindings(self.kind, owner_id)
 
-    def replace(self, tx: Transaction, owner_id: int, items: Sequence[Wanted]) -> None:
+    def replace(self, tx: CrmStore, owner_id: int, items: Sequence[Wanted]) -> None:
         """Make the owner's bindings exactly ``items`` (items.set; CONTACT_IDS on add/update)."""
         planned = plan_set(items)
         if self.mirror is None:
@@ -74,7 +74,7 @@ class BindingEngine:
         self._mirror_added(tx, owner_id, after - before)
         self._mirror_removed(tx, owner_id, before - after)
 
-    def add(self, tx: Transaction, owner_id: int, bound_id: int, sort: int | None, primary: bool) -> bool:
+    def add(self, tx: CrmStore, owner_id: int, bound_id: int, sort: int | None, primary: bool) -> bool:
         """Bind one (A1–A4); False when it is bound already (nothing changes)."""
         current = tx.bindings_get(self.kind, owner_id)
         if any(b.bound_id == bound_id for b in current):
@@ -89,7 +89,7 @@ class BindingEngine:
         self._mirror_added(tx, owner_id, {bound_id})
         return True
 
-    def remove(self, tx: Transaction, owner_id: int, bound_id: int) -> bool:
+    def remove(self, tx: CrmStore, owner_id: int, bound_id: int) -> bool:
         """Unbind one (D1–D2); False when it was not bound."""
         current = tx.bindings_get(self.kind, owner_id)
         gone = next((b for b in current if b.bound_id == bound_id), None)
@@ -102,20 +102,20 @@ class BindingEngine:
         self._mirror_removed(tx, owner_id, {bound_id})
         return True
 
-    def clear(self, tx: Transaction, owner_id: int) -> None:
+    def clear(self, tx: CrmStore, owner_id: int) -> None:
         self.replace(tx, owner_id, [])
 
-    def bound_deleted(self, tx: Transaction, bound_id: int) -> None:
+    def bound_deleted(self, tx: CrmStore, bound_id: int) -> None:
         """A bound entity is being deleted: unbind it everywhere, re-electing primaries (I4)."""
         for owner_id in tx.owners_of(self.kind, bound_id):
             self.remove(tx, owner_id, bound_id)
 
-    def primary_of(self, tx: Transaction, owner_ids: Sequence[int]) -> dict[int, int]:
+    def primary_of(self, tx: CrmStore, owner_ids: Sequence[int]) -> dict[int, int]:
         return tx.primaries(self.kind, owner_ids)
 
     # The other side of a two-sided relation -------------------------------------------------------
 
-    def _mirror_added(self, tx: Transaction, owner_id: int, bound_ids: set[int]) -> None:
+    def _mirror_added(self, tx: CrmStore, owner_id: int, bound_ids: set[int]) -> None:
         """New rows seen from each bound entity: last in its order, its primary if it had none."""
         if self.mirror is None:
             return
@@ -125,7 +125,7 @@ class BindingEngine:
             if not any(b.is_primary for b in rows):
                 tx.binding_set_primary(self.mirror, other, owner_id)
 
-    def _mirror_removed(self, tx: Transaction, owner_id: int, bound_ids: set[int]) -> None:
+    def _mirror_removed(self, tx: CrmStore, owner_id: int, bound_ids: set[int]) -> None:
         """Rows gone from each bound entity's side: a new primary there if it lost its own (I4)."""
         if self.mirror is None:
             return

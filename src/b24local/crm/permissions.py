@@ -28,7 +28,7 @@ from b24local.crm.entities import ENTITIES, EntityType
 from b24local.model.query import AllOf, AnyOf, Column, Cond, Condition
 
 if TYPE_CHECKING:
-    from b24local.storage.base import Transaction
+    from b24local.storage.base import AccessStore
 
 Action = Literal["read", "add", "update", "delete"]
 ACTIONS: tuple[Action, ...] = ("read", "add", "update", "delete")
@@ -54,7 +54,7 @@ EMPLOYEE_LEVEL = Level.OWN
 class Permissions:
     __slots__ = ("_levels", "_members", "ctx", "tx")
 
-    def __init__(self, ctx: AuthContext, tx: Transaction | None = None) -> None:
+    def __init__(self, ctx: AuthContext, tx: AccessStore | None = None) -> None:
         self.ctx = ctx
         self.tx = tx  # None: only the built-in role counts (no roles or departments are read)
         self._levels: dict[tuple[str, str], int] | None = None

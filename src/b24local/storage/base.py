@@ -1,7 +1,9 @@
 """The storage interface every backend implements.
 
 Methods and CRM rules speak only to :class:`Storage` and :class:`Transaction`; no SQL leaves the
-backends. A call runs in one transaction: ``with storage.write() as tx: ...`` commits when the block
+backends. The transaction's methods are grouped by concern (:class:`UserStore`, :class:`OAuthStore`,
+:class:`LimitStore`, :class:`AccessStore`, :class:`CrmStore`), and a consumer that needs one group
+declares that one. A call runs in one transaction: ``with storage.write() as tx: ...`` commits when the block
 ends normally and rolls back on any exception.
 """
 
@@ -80,8 +82,9 @@ class OAuthLogin:
 Row = dict[str, Any]  # column name → stored value
 
 
-class Transaction(Protocol):
-    # Users and webhooks.
+class UserStore(Protocol):
+    """Users and webhooks (auth/webhooks.py, the CLI)."""
+
     def user_get(self, user_id: int) -> User | None: ...
     def user_add(self, name: str, last_name: str, is_admin: bool, crm_access: bool = True) -> int: ...
     def user_count(self) -> int: ...
@@ -99,7 +102,10 @@ class Transaction(Protocol):
     def webhook_set_active(self, webhook_id: int, active: bool) -> None: ...
     def webhook_delete(self, webhook_id: int) -> None: ...
 
-    # OAuth 2.0 applications (auth/oauth.py). Hashes only; ``now`` in Unix seconds.
+
+class OAuthStore(Protocol):
+    """OAuth 2.0 applications (auth/oauth.py). Hashes only; ``now`` in Unix seconds."""
+
     def oauth_member_id(self) -> str: ...
     def oauth_app_add(
         self, name: str, client_id: str, secret_hash: str, scopes: Sequence[str], redirect_uri: str
@@ -127,7 +133,10 @@ class Transaction(Protocol):
 
     def oauth_login(self, access_hash: str) -> OAuthLogin | None: ...
 
-    # Portal limits shared by server processes (auth/limit_state.py); times in Unix seconds.
+
+class LimitStore(Protocol):
+    """Portal limits shared by server processes (auth/limit_state.py); times in Unix seconds."""
+
     def limit_take(self, fits: float, drain: float, now: float) -> bool:
         """Drain the request bucket to ``now`` and admit one request if its level stays within
         ``fits`` (a write)."""
@@ -149,7 +158,10 @@ class Transaction(Protocol):
         """Forget every basket that stopped counting (a write)."""
         ...
 
-    # Departments and CRM roles (crm/permissions.py). Levels are crm.permissions.Level values.
+
+class AccessStore(Protocol):
+    """Departments and CRM roles (crm/permissions.py). Levels are crm.permissions.Level values."""
+
     def user_update(self, user_id: int, changes: Mapping[str, Any]) -> None:
         """Set some of name, last_name, is_admin, active, crm_access."""
         ...
@@ -178,6 +190,10 @@ class Transaction(Protocol):
         """Users in the user's departments, and users in those or any of their sub-departments (one
         query). Both are empty for a user in no department."""
         ...
+
+
+class CrmStore(Protocol):
+    """CRM records, their multifields, bindings and pipelines (crm/)."""
 
     # Entities (rows keyed by column name; "id" included).
     def entity_get(self, entity: EntityType, entity_id: int) -> Row | None: ...
@@ -222,6 +238,10 @@ class Transaction(Protocol):
     def access_rows(self, entity: EntityType, ids: Sequence[int]) -> dict[int, Row]:
         """The existing ones of ``ids`` with the columns permissions look at (id, assigned_by_id, opened)."""
         ...
+
+
+class Transaction(UserStore, OAuthStore, LimitStore, AccessStore, CrmStore, Protocol):
+    """One transaction: every part of the port. A consumer names the narrow part it uses."""
 
 
 class Storage(Protocol):
