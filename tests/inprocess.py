@@ -6,7 +6,8 @@ OAuth settings. It runs with its lifespan on an event loop in a background threa
 on its own loop: calls from any number of test threads are answered one at a time on that loop, as by
 a one-process server. :class:`AppTransport` is the sync httpx transport that hands each request to that
 loop and delivers it as uvicorn's httptools protocol does (the same scope, the body in 64 KiB messages,
-uvicorn's ``date`` header, no body for HEAD, a 500 when the app fails before answering).
+uvicorn's ``date`` header, no body for HEAD, ``connection: close`` to a client's close, a 500 when the
+app fails before answering).
 
 What the server layer does before a request reaches the app (src/b24local/server.py: head deadlines,
 connection caps, 414 and malformed HTTP) and what needs a process (TLS, workers, the printed output) is
