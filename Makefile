@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: serve test lint typecheck unit bench bench-budget compat docs fuzz lock clean
+.PHONY: serve test test-fast lint typecheck pytest bench bench-budget compat docs fuzz lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,16 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-unit: $(TEST_STAMP)
+# The whole pytest suite: in-process servers, live ones, the CLI and the client libraries.
+pytest: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+test: lint typecheck pytest
+
+# The in-process part of the suite, without what runs b24local as a process or a client library
+# (the `live` marker, tests/conftest.py).
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -m "not live"
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py

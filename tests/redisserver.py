@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.servers import end_process
+
 
 def find_redis_server() -> str | None:
     return shutil.which("redis-server") or next(
@@ -70,11 +72,6 @@ class RedisServer:
             return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            end_process(self.process)
         shutil.rmtree(self.root, ignore_errors=True)

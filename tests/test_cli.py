@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import LiveServer, free_port, start_server
+
+pytestmark = pytest.mark.live  # the command line: `serve` processes and admin commands
 
 WEBHOOK_URL = re.compile(r"^http://127\.0\.0\.1:(\d+)/rest/(\d+)/([a-z0-9]{16})/$")
 
@@ -28,13 +31,13 @@ def b24local(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
-def test_serve_bootstraps_an_empty_database_and_prints_a_webhook(fresh_server: LiveServer) -> None:
-    match = WEBHOOK_URL.match(fresh_server.webhook_url)
-    assert match is not None, fresh_server.webhook_url
+def test_serve_bootstraps_an_empty_database_and_prints_a_webhook(fresh_live_server: LiveServer) -> None:
+    match = WEBHOOK_URL.match(fresh_live_server.webhook_url)
+    assert match is not None, fresh_live_server.webhook_url
     assert match.group(2) == "1"
     # The printed webhook works and belongs to an administrator with scope crm.
-    assert fresh_server.call("crm.lead.contact.fields").status == 200
-    store = fresh_server.storage()
+    assert fresh_live_server.call("crm.lead.contact.fields").status == 200
+    store = fresh_live_server.storage()
     try:
         with store.read() as tx:
             user = tx.user_get(1)
@@ -84,13 +87,13 @@ def test_restart_keeps_data_and_creates_no_second_bootstrap(tmp_path: Path) -> N
         assert process.wait(timeout=10) == 0
 
 
-def test_sigint_stops_cleanly(fresh_server: LiveServer) -> None:
-    fresh_server.process.send_signal(signal.SIGINT)
-    assert fresh_server.process.wait(timeout=10) == 0
+def test_sigint_stops_cleanly(fresh_live_server: LiveServer) -> None:
+    fresh_live_server.process.send_signal(signal.SIGINT)
+    assert fresh_live_server.process.wait(timeout=10) == 0
 
 
-def test_user_and_webhook_create(fresh_server: LiveServer) -> None:
-    db = fresh_server.db_url
+def test_user_and_webhook_create(fresh_live_server: LiveServer) -> None:
+    db = fresh_live_server.db_url
     created = b24local("user", "create", "--database", db, "--name", "Anna", "--last-name", "Petrova")
     assert created.returncode == 0, created.stderr
     assert created.stdout == "2\n"
@@ -99,10 +102,10 @@ def test_user_and_webhook_create(fresh_server: LiveServer) -> None:
     )
     assert hook.returncode == 0, hook.stderr
     assert hook.stdout.splitlines()[-1] == "http://127.0.0.1:8000/rest/2/abc_123/"
-    url = f"{fresh_server.base_url}/rest/2/abc_123/"
+    url = f"{fresh_live_server.base_url}/rest/2/abc_123/"
     # A non-admin with scope crm: reads its own (no) leads, is refused a lead assigned to user 1.
-    lead = fresh_server.insert_lead(assigned_by=1)
-    reply = fresh_server.call("crm.lead.contact.items.get", {"id": lead}, webhook=url)
+    lead = fresh_live_server.insert_lead(assigned_by=1)
+    reply = fresh_live_server.call("crm.lead.contact.items.get", {"id": lead}, webhook=url)
     assert (reply.status, reply.body) == (
         403,
         {"error": "ACCESS_DENIED", "error_description": "Access denied!"},

@@ -13,6 +13,8 @@ from b24local.cli import main
 from b24local.storage.sqlite import SqliteStorage
 from tests.conftest import LiveServer
 
+pytestmark = pytest.mark.live  # the command line: admin commands, as processes
+
 # Stored levels: 0 none, 1 own, 2 department, 3 sub-departments, 4 open, 5 all.
 
 
@@ -244,20 +246,20 @@ def b24local(*args: str) -> str:
     return done.stdout
 
 
-def test_commands_give_access_on_a_live_server(fresh_server: LiveServer) -> None:
+def test_commands_give_access_on_a_live_server(fresh_live_server: LiveServer) -> None:
     """The four commands as a script runs them, against the database of a running server."""
-    db = ("--database", fresh_server.db_url)
-    webhook = fresh_server.add_user("Manager")
+    db = ("--database", fresh_live_server.db_url)
+    webhook = fresh_live_server.add_user("Manager")
     manager = webhook.split("/rest/")[1].split("/")[0]
     sales = b24local("department", "create", *db, "--name", "Sales").strip()
     east = b24local("department", "create", *db, "--name", "East", "--parent", sales).strip()
     colleague = b24local("user", "create", *db, "--name", "Colleague").strip()
     assert b24local("user", "update", *db, "--id", colleague, "--department", east) == ""
     assert b24local("user", "update", *db, "--id", manager, "--department", sales) == ""
-    lead = fresh_server.insert_lead(assigned_by=int(colleague), opened="N")
-    assert fresh_server.call("crm.lead.get", {"id": lead}, webhook=webhook).status == 400
+    lead = fresh_live_server.insert_lead(assigned_by=int(colleague), opened="N")
+    assert fresh_live_server.call("crm.lead.get", {"id": lead}, webhook=webhook).status == 400
     role = b24local("role", "create", *db, "--name", "Heads", "--perm", "lead:*:subdepartments").strip()
     assert b24local("role", "assign", *db, "--role", role, "--department", sales) == ""
-    assert fresh_server.call("crm.lead.get", {"id": lead}, webhook=webhook).result["ID"] == str(lead)
+    assert fresh_live_server.call("crm.lead.get", {"id": lead}, webhook=webhook).result["ID"] == str(lead)
     assert b24local("user", "update", *db, "--id", manager, "--inactive") == ""
-    assert fresh_server.call("crm.lead.get", {"id": lead}, webhook=webhook).status == 401
+    assert fresh_live_server.call("crm.lead.get", {"id": lead}, webhook=webhook).status == 401

@@ -15,6 +15,8 @@ from tests.conftest import start_server
 from tests.test_cli import b24local
 from tests.workers import children, gone, wait_workers
 
+pytestmark = pytest.mark.live  # `serve --workers`: processes
+
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc")
 
 

@@ -20,7 +20,10 @@ import pytest
 from tests.conftest import new_database, start_server
 from tests.workers import Sent, check_serial, db_state, hammer, random_write, send, thread_index, wait_workers
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--workers uses fork and /proc")
+pytestmark = [
+    pytest.mark.live,  # `serve --workers 4`: processes
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--workers uses fork and /proc"),
+]
 
 CALLS = 1000
 THREADS = 32

@@ -38,7 +38,10 @@ from tests.workers import (
     wait_workers,
 )
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--workers uses fork and /proc")
+pytestmark = [
+    pytest.mark.live,  # SIGKILLs of server processes
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--workers uses fork and /proc"),
+]
 
 ROUNDS = 20
 THREADS = 8

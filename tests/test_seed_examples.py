@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import LiveServer
 from tests.expected import TIME_KEYS
 
+pytestmark = pytest.mark.live  # curl: a URL
+
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 PLACEHOLDER = (
     "https://**put_your_bitrix24_address**/rest/**put_your_user_id_here**/**put_your_webhook_here**/"
@@ -37,12 +39,12 @@ def run_curl(command: str, live: LiveServer) -> dict[str, object]:
 
 
 @pytest.fixture
-def seeded(fresh_server: LiveServer) -> LiveServer:
-    assert fresh_server.insert_lead() == 1
-    fresh_server.insert_contact(1010)
-    fresh_server.insert_contact(1011)
-    fresh_server.insert_contact(1020)
-    return fresh_server
+def seeded(fresh_live_server: LiveServer) -> LiveServer:
+    assert fresh_live_server.insert_lead() == 1
+    fresh_live_server.insert_contact(1010)
+    fresh_live_server.insert_contact(1011)
+    fresh_live_server.insert_contact(1020)
+    return fresh_live_server
 
 
 def test_items_set_seed_example(seeded: LiveServer) -> None:

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import start_server
 
+pytestmark = pytest.mark.live  # HTTPS: a socket
+
 
 def test_local_ca_serves_https_that_verifies(tmp_path: Path) -> None:
     live = start_server(tmp_path / "b24local.db", "--tls")

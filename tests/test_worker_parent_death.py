@@ -22,7 +22,10 @@ import pytest
 from tests.conftest import LiveServer, start_server
 from tests.workers import children, gone, wait_workers
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc")
+pytestmark = [
+    pytest.mark.live,  # worker processes
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc"),
+]
 
 #: Seconds within which every worker must be gone after its parent's SIGKILL.
 BOUND = 15.0

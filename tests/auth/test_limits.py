@@ -1,7 +1,8 @@
 """Portal limits (contract protocol.md T1, T2, V2, B5) with a fake clock, never with sleeps.
 
-Unit tests drive :mod:`b24local.auth.limits` with a clock the test holds; live tests start servers with
-``--limits standard --fake-clock FILE`` and move the server's time by rewriting the file.
+Unit tests drive :mod:`b24local.auth.limits` with a clock the test holds; server tests start servers
+with ``--limits standard --fake-clock FILE`` (in-process; live for the client libraries over TLS) and
+move the server's time by rewriting the file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -26,7 +27,15 @@ from b24local.auth.limit_state import DatabaseState, RedisState
 from b24local.auth.limits import Limits
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
-from tests.conftest import BACKENDS, LiveServer, new_database, start_server, wanted_backends
+from tests.conftest import (
+    BACKENDS,
+    LiveServer,
+    Server,
+    new_database,
+    start_in_process,
+    start_server,
+    wanted_backends,
+)
 from tests.expected import TIME_KEYS
 from tests.redisserver import RedisServer
 
@@ -207,11 +216,11 @@ class ClockFile:
         self.set(self.now + seconds)
 
 
-def limited(tmp_path: Path, *extra: str, start: float | None = None) -> tuple[LiveServer, ClockFile]:
+def limited(
+    tmp_path: Path, *extra: str, start: float | None = None, serve: Callable[..., Server] = start_in_process
+) -> tuple[Server, ClockFile]:
     clock = ClockFile(tmp_path / "clock", float(T0 if start is None else start))
-    live = start_server(
-        tmp_path / "b24local.db", "--limits", "standard", "--fake-clock", str(clock.path), *extra
-    )
+    live = serve(tmp_path / "b24local.db", "--limits", "standard", "--fake-clock", str(clock.path), *extra)
     return live, clock
 
 
@@ -248,7 +257,9 @@ def test_bucket_live_exact_count_body_and_recovery(standard: tuple[LiveServer, C
 
 def test_bucket_live_enterprise_and_xml(tmp_path: Path) -> None:
     clock = ClockFile(tmp_path / "clock", float(T0))
-    live = start_server(tmp_path / "b24local.db", "--limits", "enterprise", "--fake-clock", str(clock.path))
+    live = start_in_process(
+        tmp_path / "b24local.db", "--limits", "enterprise", "--fake-clock", str(clock.path)
+    )
     try:
         assert statuses(live, 251) == [200] * 250 + [503]
         refused = live.client.get(live.webhook_url + "crm.lead.fields.xml")
@@ -334,6 +345,7 @@ def test_operating_accumulates_with_limits_off(server: LiveServer) -> None:
     assert second["operating_reset_at"] == first["operating_reset_at"]
 
 
+@pytest.mark.live  # the command line
 def test_serve_refuses_bad_limit_options(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -361,7 +373,7 @@ def test_serve_refuses_bad_limit_options(tmp_path: Path) -> None:
 # Real clients retrying through 503 ----------------------------------------------------------------------
 @pytest.fixture
 def tls_limited(tmp_path: Path) -> Iterator[tuple[LiveServer, ClockFile]]:
-    live, clock = limited(tmp_path, "--tls")
+    live, clock = limited(tmp_path, "--tls", serve=start_server)
     yield live, clock
     gc.collect()  # see tests/clients/test_b24pysdk.py: idle TLS connections held by SDK objects
     live.stop()
@@ -382,6 +394,7 @@ def drain_later(clock: ClockFile, delay: float) -> threading.Thread:
 DELAY = 0.6  # both clients send their first attempt long before this, and it is refused
 
 
+@pytest.mark.live  # a client library over HTTPS
 def test_fast_bitrix24_retries_through_503(tls_limited: tuple[LiveServer, ClockFile]) -> None:
     live, clock = tls_limited
     fill_bucket(live)
@@ -400,6 +413,7 @@ def test_fast_bitrix24_retries_through_503(tls_limited: tuple[LiveServer, ClockF
     assert "TITLE" in answer["result"]
 
 
+@pytest.mark.live  # a client library over HTTPS
 def test_b24pysdk_retries_through_503(
     tls_limited: tuple[LiveServer, ClockFile], monkeypatch: pytest.MonkeyPatch
 ) -> None:

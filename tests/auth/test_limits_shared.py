@@ -27,6 +27,8 @@ from tests.conftest import (
 )
 from tests.redisserver import RedisServer, find_redis_server
 
+pytestmark = pytest.mark.live  # several server processes
+
 #: Where the state is shared: each database backend under test, and Redis (beside an SQLite file).
 PLACES = [*wanted_backends(), "redis"]
 

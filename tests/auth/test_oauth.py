@@ -1,7 +1,9 @@
-"""OAuth 2.0 applications against a live server (issue 4; docs settings/oauth/*.md; contract W2, W5, W6).
+"""OAuth 2.0 applications against a server (issue 4; docs settings/oauth/*.md; contract W2, W5, W6).
 
 Expiry is tested without sleeping: the server runs with ``--fake-clock FILE`` (the same testing aid
-the limits use) and a test moves its time forward by writing a later Unix time into the file.
+the limits use) and a test moves its time forward by writing a later Unix time into the file. The
+module's ``portal`` is in-process; so its fake clock is the test process's, and the tests that start
+servers of their own on the real clock start live ones.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +22,7 @@ import httpx
 import pytest
 
 from b24local.auth import oauth
-from tests.conftest import LiveServer, start_server
+from tests.conftest import Server, start_in_process, start_server
 
 REDIRECT = "https://app.example.test/callback?x=1"
 NO_AUTH = {"error": "NO_AUTH_FOUND", "error_description": "Wrong authorization data"}
@@ -63,9 +65,9 @@ class Clock:
 
 
 class Portal:
-    """A live server with --auto-approve-user 1 and a fake clock, and helpers for the OAuth flow."""
+    """A server with --auto-approve-user 1 and a fake clock, and helpers for the OAuth flow."""
 
-    def __init__(self, live: LiveServer, clock: Clock) -> None:
+    def __init__(self, live: Server, clock: Clock) -> None:
         self.live = live
         self.clock = clock
 
@@ -122,13 +124,22 @@ class Portal:
         return self.live.raw("POST", f"/rest/{method}", json=body)
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    folder = Path(tmp_path_factory.mktemp("oauth"))
+def open_portal(folder: Path, serve: Callable[..., Server]) -> Iterator[Portal]:
     clock = Clock(folder / "clock")
-    live = start_server(folder / "b24local.db", "--auto-approve-user", "1", "--fake-clock", str(clock.path))
+    live = serve(folder / "b24local.db", "--auto-approve-user", "1", "--fake-clock", str(clock.path))
     yield Portal(live, clock)
     live.stop()
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    yield from open_portal(Path(tmp_path_factory.mktemp("oauth")), start_in_process)
+
+
+@pytest.fixture
+def live_portal(tmp_path: Path) -> Iterator[Portal]:
+    """The same on a live server: for what the server prints."""
+    yield from open_portal(tmp_path, start_server)
 
 
 @pytest.fixture(autouse=True)
@@ -142,6 +153,7 @@ def _reset_clock(request: pytest.FixtureRequest) -> Iterator[None]:
 # app create ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.live  # the command line
 def test_cli_app_create_prints_client_id_and_secret_and_stores_only_a_hash(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     done = subprocess.run(
@@ -187,6 +199,7 @@ def test_cli_app_create_prints_client_id_and_secret_and_stores_only_a_hash(tmp_p
         ["--name", "x", "--redirect-uri", REDIRECT],
     ],
 )
+@pytest.mark.live  # the command line
 def test_cli_app_create_refuses_bad_arguments(tmp_path: Path, args: list[str]) -> None:
     done = subprocess.run(
         [
@@ -236,6 +249,7 @@ def test_authorize_errors_are_pages_not_redirects(portal: Portal) -> None:
         assert answer.headers["content-type"].startswith("text/html")
 
 
+@pytest.mark.live  # on the real clock (portal's is the process's)
 def test_sign_in_page_with_the_users_own_webhook(portal: Portal, tmp_path: Path) -> None:
     """Without --auto-approve-user the page asks for the user's webhook URL and approves as its owner."""
     live = start_server(tmp_path / "b24local.db")
@@ -389,7 +403,7 @@ def test_concurrent_refreshes_with_one_token_have_exactly_one_winner(portal: Por
     lock = threading.Lock()
 
     def refresh() -> None:
-        with httpx.Client(timeout=30) as client:
+        with portal.live.new_client() as client:
             barrier.wait()
             answer = client.post(url, data=params)
         with lock:
@@ -406,6 +420,7 @@ def test_concurrent_refreshes_with_one_token_have_exactly_one_winner(portal: Por
     assert portal.call("scope", winner["access_token"]).status_code == 200
 
 
+@pytest.mark.live  # on the real clock (portal's is the process's)
 def test_ttl_flags(tmp_path: Path) -> None:
     live = start_server(
         tmp_path / "b24local.db",
@@ -448,6 +463,7 @@ def test_ttl_flags(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("flag", ["--oauth-code-ttl", "--oauth-access-ttl", "--oauth-refresh-ttl"])
+@pytest.mark.live  # the command line
 def test_ttl_flags_refuse_bad_values(tmp_path: Path, flag: str) -> None:
     done = subprocess.run(
         [
@@ -606,15 +622,16 @@ def test_a_token_for_a_user_sees_only_what_that_user_may_see(portal: Portal) -> 
             conn.execute("UPDATE b_user SET active = 1 WHERE id = ?", (outsider_id,))
 
 
-def test_secrets_are_stored_hashed_and_never_printed(portal: Portal) -> None:
-    client_id, secret = portal.create_app()
-    pair = portal.tokens(client_id, secret)
-    code = portal.authorize(client_id)["code"]
-    portal.call("crm.lead.list", pair["access_token"])
-    portal.call("crm.lead.list", "bogus-token")
-    with sqlite3.connect(portal.live.db_path) as conn:
+@pytest.mark.live  # reads what the server prints
+def test_secrets_are_stored_hashed_and_never_printed(live_portal: Portal) -> None:
+    client_id, secret = live_portal.create_app()
+    pair = live_portal.tokens(client_id, secret)
+    code = live_portal.authorize(client_id)["code"]
+    live_portal.call("crm.lead.list", pair["access_token"])
+    live_portal.call("crm.lead.list", "bogus-token")
+    with sqlite3.connect(live_portal.live.db_path) as conn:
         dump = "\n".join(conn.iterdump())
-    output = portal.live.output(wait=0.2)
+    output = live_portal.live.output(wait=0.2)
     for value in (secret, pair["access_token"], pair["refresh_token"], code):
         assert value not in dump
         assert value not in output

@@ -156,8 +156,8 @@ def test_scopes_are_enforced(server: LiveServer) -> None:
 
 
 @pytest.mark.sqlite_only  # reads the database file and its WAL
-def test_codes_never_appear_in_output_errors_or_the_database(fresh_server: LiveServer) -> None:
-    live = fresh_server
+def test_codes_never_appear_in_output_errors_or_the_database(fresh_live_server: LiveServer) -> None:
+    live = fresh_live_server
     live.output(wait=0.3)  # what the server printed on start: the bootstrap URL, shown once on purpose
     admin_id, admin_code = parts(live.webhook_url)
     other = live.add_user("Other", admin=False)

@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 import b24local
+from tests.conftest import LiveServer
 
 #: The features of the matrix, in its column order.
 FEATURES = ("items.set/get", "add/delete", "list all pages", "batch", "error surfaced")
@@ -247,3 +248,15 @@ class CompatRecorder:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin("b24local-compat"):
         config.pluginmanager.register(CompatRecorder(config), "b24local-compat")
+
+
+# Client libraries need a URL: here ``server`` and ``fresh_server`` are live servers (which marks every
+# test using them ``live``, tests/conftest.py).
+@pytest.fixture(scope="session")
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server
+
+
+@pytest.fixture
+def fresh_server(fresh_live_server: LiveServer) -> LiveServer:
+    return fresh_live_server

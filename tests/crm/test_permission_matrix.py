@@ -37,7 +37,7 @@ import pytest
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.crm.entities import COMPANY, CONTACT, DEAL, ENTITIES, LEAD, LEAD_CONTACT, EntityType
 from b24local.storage.base import Binding, Storage
-from tests.conftest import LiveServer, Response, new_database, start_server
+from tests.conftest import LiveServer, Response, new_database, start_in_process
 from tests.expected import LEAD_CONTACT_FIELDS
 
 LEVELS = ("NONE", "OWN", "DEPARTMENT", "SUBDEPARTMENTS", "OPEN", "ALL")
@@ -233,7 +233,7 @@ EVERYTHING = [(e, a) for e in ENTITIES for a in ("read", "add", "update", "delet
 def world(
     request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    server = start_server(new_database(request, backend, tmp_path_factory.mktemp("matrix")))
+    server = start_in_process(new_database(request, backend, tmp_path_factory.mktemp("matrix")))
     store = server.storage()
     live = World(server, store)
     with store.write() as tx:

@@ -6,18 +6,11 @@ Not httpx's ASGITransport: it refuses the URLs the fuzzer needs (control charact
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import quote
 
-Message = MutableMapping[str, Any]
-AsgiApp = Callable[
-    [MutableMapping[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-    Awaitable[None],
-]
+from tests.inprocess import AsgiApp, Exchange
 
 JSON_HEADERS = (("content-type", "application/json"),)
-CHUNK = 65_536
 
 
 async def asgi_request(
@@ -48,22 +41,6 @@ async def asgi_request(
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    chunks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)] or [b""]
-    messages = [
-        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
-    ]
-    status = 0
-    answer: list[bytes] = []
-
-    async def receive() -> Message:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = int(message["status"])
-        elif message["type"] == "http.response.body":
-            answer.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(answer)
+    exchange = Exchange(body)
+    await app(scope, exchange.receive, exchange.send)
+    return exchange.status, exchange.body

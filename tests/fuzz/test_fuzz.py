@@ -34,6 +34,7 @@ def test_fuzz_in_process(request: pytest.FixtureRequest, backend: str, tmp_path:
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.live  # raw bytes on sockets, through the live server's HTTP layer
 def test_fuzz_raw_http(backend: str, tmp_path: Path) -> None:
     live = start_server(tmp_path / "raw.db")
     try:

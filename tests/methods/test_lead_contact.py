@@ -21,7 +21,7 @@ import pytest
 
 from b24local.crm.entities import LEAD, LEAD_CONTACT
 from b24local.storage.base import Binding
-from tests.conftest import LiveServer, Response, new_database, start_server
+from tests.conftest import LiveServer, Response, new_database, start_in_process
 from tests.expected import LEAD_CONTACT_FIELDS, TIME_KEYS
 
 ITEMS_GET = "crm.lead.contact.items.get"
@@ -137,7 +137,7 @@ def exact(
     request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A server of this module's own with fixed ids: leads 1, 5, 12 bound to contacts 101, 105, 112."""
-    live = start_server(new_database(request, backend, tmp_path_factory.mktemp("lead_contact_exact")))
+    live = start_in_process(new_database(request, backend, tmp_path_factory.mktemp("lead_contact_exact")))
     for lead_id in (1, 5, 12):
         live.insert_lead(lead_id)
         live.insert_contact(100 + lead_id)

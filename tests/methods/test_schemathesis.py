@@ -25,6 +25,9 @@ from b24local.auth import oauth
 from b24local.methods.families import load_all
 from tests.conftest import LiveServer, start_server
 
+# Schemathesis calls a URL (with requests); its ASGI mode needs starlette-testclient.
+pytestmark = pytest.mark.live
+
 WEBHOOK_EXAMPLES = 8  # per operation
 OAUTH_EXAMPLES = 3
 SEED = 20261205

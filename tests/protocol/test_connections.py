@@ -24,6 +24,8 @@ import pytest
 
 from tests.conftest import LiveServer, new_database, start_server
 
+pytestmark = pytest.mark.live  # the HTTP layer: sockets
+
 GUARD = 30.0
 JSON_TYPE = b"application/json; charset=utf-8"
 MALFORMED = {"error": "INVALID_REQUEST", "error_description": "Malformed HTTP request"}

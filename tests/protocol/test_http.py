@@ -664,9 +664,10 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
-def test_no_500_for_garbage(fresh_server: LiveServer) -> None:
-    """~200 random requests (paths, methods, parameters, bodies) never answer 500; the server stays up."""
-    live = fresh_server
+def test_no_500_for_garbage(fresh_live_server: LiveServer) -> None:
+    """~200 random requests (paths, methods, parameters, bodies) never answer 500; the server stays up
+    (its process, through its HTTP layer)."""
+    live = fresh_live_server
     for _ in range(3):
         lead = live.insert_lead()
         contact = live.insert_contact()

@@ -21,7 +21,7 @@ from b24local.storage.base import Binding
 from b24local.storage.errors import ReferenceGone, Rerun, StorageBusy, StorageError
 from b24local.storage.open import open_storage
 from b24local.storage.postgres import PostgresStorage
-from tests.conftest import LiveServer, start_server
+from tests.conftest import start_in_process
 from tests.pgcluster import Cluster
 from tests.test_cli import b24local
 
@@ -229,7 +229,7 @@ def test_deadlock_leaves_as_storage_busy_and_the_connection_recovers(url: str) -
 def test_server_reruns_a_call_that_lost_a_deadlock(pg_cluster: Cluster) -> None:
     """A live server's items.set deadlocks with another connection and is the one rolled back; the
     server reruns it, and the client sees plain success (never a 500)."""
-    live: LiveServer = start_server(pg_cluster.new_database())
+    live = start_in_process(pg_cluster.new_database())
     try:
         lead, contact = live.insert_lead(), live.insert_contact()
         with psycopg.connect(live.db_url) as other:

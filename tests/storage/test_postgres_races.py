@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import psycopg
 import psycopg.errors
 import pytest
@@ -25,7 +24,7 @@ from b24local.model.query import Query
 from b24local.storage.base import Binding
 from b24local.storage.errors import REFERENCE_RERUNS
 from b24local.storage.postgres import PostgresStorage
-from tests.conftest import LiveServer, Response, start_server
+from tests.conftest import LiveServer, Response, start_in_process
 from tests.pgcluster import Cluster
 from tests.storage.test_postgres import _wait_for_lock_waiter
 
@@ -44,7 +43,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def live(pg_cluster: Cluster) -> Iterator[LiveServer]:
-    server = start_server(pg_cluster.new_database())
+    server = start_in_process(pg_cluster.new_database())
     yield server
     server.stop()
 
@@ -104,7 +103,7 @@ def test_items_set_racing_contact_delete_never_answers_500(live: LiveServer) -> 
     start = threading.Barrier(2)
 
     def bind() -> None:
-        with httpx.Client(timeout=30) as client:
+        with live.new_client() as client:
             start.wait()
             for contact in contacts:
                 params = {"id": lead, "items": [{"CONTACT_ID": contact}]}
@@ -112,7 +111,7 @@ def test_items_set_racing_contact_delete_never_answers_500(live: LiveServer) -> 
                 binds.append((contact, Response(raw.status_code, raw.json(), raw.headers)))
 
     def delete() -> None:
-        with httpx.Client(timeout=30) as client:
+        with live.new_client() as client:
             start.wait()
             for contact in contacts:
                 raw = client.post(live.webhook_url + "crm.contact.delete", json={"id": contact})
