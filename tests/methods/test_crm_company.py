@@ -172,3 +172,19 @@ def test_list_filters_by_title_and_phone(fresh_server: LiveServer) -> None:
         "crm.company.list", {"filter": {"%TITLE": "Trading"}, "order": {"ID": "DESC"}}
     )
     assert [c["TITLE"] for c in trading.result] == ["Beta Trading", "Alpha Trading"]
+
+
+def test_contacts_filtered_and_ordered_by_their_primary_company(fresh_server: LiveServer) -> None:
+    """The contact's COMPANY_ID is its primary company (found by the fuzzer: once a 500)."""
+    first, second, loner = (fresh_server.insert_contact() for _ in range(3))
+    acme = add(fresh_server, TITLE="ACME", CONTACT_ID=[second])
+    zeta = add(fresh_server, TITLE="Zeta", CONTACT_ID=[first])
+    params = {"filter": {"COMPANY_ID": zeta}, "select": ["ID", "COMPANY_ID"]}
+    assert fresh_server.call("crm.contact.list", params).result == [
+        {"ID": str(first), "COMPANY_ID": str(zeta)}
+    ]
+    ordered = fresh_server.call(
+        "crm.contact.list", {"order": {"COMPANY_ID": "DESC", "ID": "ASC"}, "select": ["ID"]}
+    )
+    assert [c["ID"] for c in ordered.result] == [str(first), str(second), str(loner)]
+    assert acme < zeta
