@@ -30,6 +30,15 @@ FEATURES: dict[str, str] = {
     "results, references to earlier results, per-command errors.",
     "error surfaced": "a failing call (invalid id, unknown method) reaches the caller as an error that "
     "carries the HTTP status and/or the portal's `error` / `error_description`.",
+    "deals": "`crm.deal.add` (one call each, or through the client's batch helper) returns the new ids; "
+    "`crm.deal.list` over more than one page of 50 (the client's list-all helper) returns every deal "
+    "exactly once, with the fields as added.",
+    "companies": "the same for `crm.company.add` and `crm.company.list`.",
+    "deal bindings": "`crm.deal.contact.items.set` / `crm.deal.contact.add` / `crm.deal.contact.delete`, "
+    "then `crm.deal.contact.items.get` returns the bindings exactly (order, `SORT`, `IS_PRIMARY`) and the "
+    "deal's `CONTACT_ID` is the primary contact.",
+    "company bindings": "`crm.company.contact.*` and `crm.contact.company.*` write one relation: bindings "
+    "written from either side are read back from both, each side with its own `SORT` and primary.",
 }
 
 

@@ -32,7 +32,17 @@ import b24local
 from tests.conftest import LiveServer
 
 #: The features of the matrix, in its column order.
-FEATURES = ("items.set/get", "add/delete", "list all pages", "batch", "error surfaced")
+FEATURES = (
+    "items.set/get",
+    "add/delete",
+    "list all pages",
+    "batch",
+    "error surfaced",
+    "deals",
+    "companies",
+    "deal bindings",
+    "company bindings",
+)
 OUT_ENV = "B24LOCAL_COMPAT_OUT"
 SCHEMA = 1
 #: What a client name may not contain (it becomes a Markdown table cell).

@@ -27,61 +27,25 @@ How b24jssdk talks to a portal (read from its dist/, confirmed by the ``wire`` p
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.clients.runtime import LEADS, Seeded, environment_without_proxies, missing_runtime, seed
+from tests.clients.runtime import LEADS, Seeded, node_with_sdk, run_node_script, seed
 from tests.conftest import LiveServer, start_server
 from tests.expected import TIME_KEYS
 
 CLIENT = "@bitrix24/b24jssdk"
-JS_DIR = Path(__file__).parent / "js"
 SCRIPT = "b24jssdk_run.mjs"
-
-
-def _installed_version() -> str | None:
-    manifest = JS_DIR / "node_modules" / "@bitrix24" / "b24jssdk" / "package.json"
-    if not manifest.is_file():
-        return None
-    return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
-
-
-def _locked_version() -> str:
-    lock = json.loads((JS_DIR / "package-lock.json").read_text(encoding="utf-8"))
-    return str(lock["packages"]["node_modules/@bitrix24/b24jssdk"]["version"])
 
 
 @pytest.fixture(scope="session")
 def node() -> str:
-    """The ``node`` executable, with tests/clients/js/node_modules installed from the lock file."""
-    executable = shutil.which("node")
-    if executable is None:
-        missing_runtime("node is not installed: the @bitrix24/b24jssdk tests need Node.js 20+ and npm")
-    assert executable is not None
-    if _installed_version() != _locked_version():
-        npm = shutil.which("npm")
-        if npm is None:
-            missing_runtime("npm is not installed: it is needed once to install tests/clients/js")
-        assert npm is not None
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return executable
+    return node_with_sdk()
 
 
 @dataclass(frozen=True)
@@ -95,21 +59,8 @@ def run(node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsRun]:
     """An HTTPS server with 263 leads of one unique title, and the script's output against it."""
     live = start_server(tmp_path_factory.mktemp("b24jssdk") / "b24local.db", "--tls")
     try:
-        assert live.ca_file is not None
         seeded = seed(live, f"b24jssdk-{uuid.uuid4().hex[:8]}")
-        env = environment_without_proxies()
-        env["NODE_EXTRA_CA_CERTS"] = live.ca_file
-        done = subprocess.run(
-            [node, SCRIPT, live.webhook_url, json.dumps(seeded.fixture())],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            check=False,
-        )
-        assert done.returncode == 0, f"node exited {done.returncode}:\n{done.stderr[-3000:]}"
-        out = json.loads(done.stdout.strip().splitlines()[-1])
+        out = run_node_script(node, SCRIPT, live, seeded.fixture())
         yield JsRun(**vars(seeded), live=live, out=out)
     finally:
         live.stop()

@@ -167,3 +167,123 @@ def test_error_surfaced(tls_server: LiveServer, client: Client) -> None:
     assert caught_missing.value.status_code == 400
     assert caught_missing.value.error == "NOT_FOUND"
     assert caught_missing.value.error_description == "Not found."
+
+
+# Deals and companies ------------------------------------------------------------------------------
+#
+# As b24pysdk's users write it: ``client.crm.deal.add(fields)`` builds a lazy request, several of them
+# go out together through ``client.call_batches({...})`` (batches of 50), and ``.as_list()`` /
+# ``.as_list_fast()`` fetch every page of ``crm.deal.list``.
+
+
+def deal_row(deal: int, title: str, amount: str) -> dict[str, object]:
+    return {"ID": str(deal), "TITLE": title, "OPPORTUNITY": amount, "STAGE_ID": "NEW", "CATEGORY_ID": "0"}
+
+
+@pytest.mark.compat(client=CLIENT, feature="deals")
+def test_deals_add_and_list_all(client: Client) -> None:
+    tag = f"b24pysdk-deals-{uuid.uuid4().hex[:8]}"
+    adds = {
+        f"deal{i:03}": client.crm.deal.add({"TITLE": f"{tag}-{i:03}", "ORIGINATOR_ID": tag, "OPPORTUNITY": i})
+        for i in range(120)
+    }
+    added = client.call_batches(adds, halt=True).result  # three batch requests: 50, 50, 20 commands
+    assert added.result_error == {}
+    assert sorted(added.result) == sorted(adds)
+    ids = [added.result[f"deal{i:03}"] for i in range(120)]
+    assert all(isinstance(deal, int) for deal in ids) and ids == sorted(set(ids))
+
+    select = ["ID", "TITLE", "OPPORTUNITY", "STAGE_ID", "CATEGORY_ID"]
+    expected = [deal_row(deal, f"{tag}-{i:03}", f"{i}.00") for i, deal in enumerate(ids)]
+    listed = client.crm.deal.list(filter={"ORIGINATOR_ID": tag}, select=select)
+    assert listed.as_list().result == expected  # first page plain, pages 2-3 in one batch
+    listed = client.crm.deal.list(filter={"ORIGINATOR_ID": tag}, select=select)
+    assert list(listed.as_list_fast().result) == expected  # by ID windows, as a generator
+
+    deal = client.crm.deal.get(ids[5]).result
+    assert (deal["TITLE"], deal["STAGE_SEMANTIC_ID"], deal["IS_NEW"], deal["CONTACT_ID"]) == (
+        f"{tag}-005",
+        "P",
+        "Y",
+        None,
+    )
+    assert client.crm.deal.update(ids[5], {"STAGE_ID": "WON"}).result is True
+    deal = client.crm.deal.get(ids[5]).result
+    assert (deal["STAGE_ID"], deal["STAGE_SEMANTIC_ID"], deal["CLOSED"]) == ("WON", "S", "Y")
+
+
+@pytest.mark.compat(client=CLIENT, feature="companies")
+def test_companies_add_and_list_all(client: Client) -> None:
+    tag = f"b24pysdk-companies-{uuid.uuid4().hex[:8]}"
+    adds = [
+        client.crm.company.add({"TITLE": f"{tag}-{i:03}", "ORIGINATOR_ID": tag, "REVENUE": 1000 + i})
+        for i in range(75)
+    ]
+    added = client.call_batches(adds, halt=True).result
+    assert added.result_error == {}
+    ids = list(added.result.values())
+    assert len(ids) == 75 and all(isinstance(c, int) for c in ids) and ids == sorted(set(ids))
+
+    select = ["ID", "TITLE", "COMPANY_TYPE", "REVENUE"]
+    rows = client.crm.company.list(filter={"ORIGINATOR_ID": tag}, select=select).as_list().result
+    assert rows == [
+        {
+            "ID": str(company),
+            "TITLE": f"{tag}-{i:03}",
+            "COMPANY_TYPE": "CUSTOMER",
+            "REVENUE": f"{1000 + i}.00",
+        }
+        for i, company in enumerate(ids)
+    ]
+    assert client.crm.company.get(ids[74]).result["TITLE"] == f"{tag}-074"
+
+
+@pytest.mark.compat(client=CLIENT, feature="deal bindings")
+def test_deal_contact_bindings(tls_server: LiveServer, client: Client) -> None:
+    deal = tls_server.insert_deal()
+    c1, c2, c3 = (tls_server.insert_contact() for _ in range(3))
+    contacts = client.crm.deal.contact
+    items = [{"CONTACT_ID": c2, "SORT": 20}, {"CONTACT_ID": c1, "SORT": 10, "IS_PRIMARY": "Y"}]
+    assert contacts.items.set(deal, items).result is True
+    assert contacts.add(deal, {"CONTACT_ID": c3, "IS_PRIMARY": "Y"}).result is True
+    assert contacts.add(deal, {"CONTACT_ID": c3}).result is False  # already bound
+
+    got = contacts.items.get(deal)
+    assert got.result == [binding(c1, 10, False), binding(c2, 20, False), binding(c3, 30, True)]
+    assert [(v.contact_id, v.sort, v.role_id, v.is_primary) for v in got.values] == [
+        (c1, 10, 0, False),
+        (c2, 20, 0, False),
+        (c3, 30, 0, True),
+    ]
+    assert client.crm.deal.get(deal).result["CONTACT_ID"] == str(c3)
+    assert contacts.delete(deal, {"CONTACT_ID": c3}).result is True
+    assert client.crm.deal.get(deal).result["CONTACT_ID"] == str(c1)  # the lowest SORT is primary again
+    assert contacts.items.delete(deal).result is True
+    assert contacts.items.get(deal).result == []
+    assert client.crm.deal.get(deal).result["CONTACT_ID"] is None
+
+
+@pytest.mark.compat(client=CLIENT, feature="company bindings")
+def test_company_contact_bindings_both_sides(tls_server: LiveServer, client: Client) -> None:
+    company, other = tls_server.insert_company(), tls_server.insert_company()
+    c1, c2 = tls_server.insert_contact(), tls_server.insert_contact()
+    items = [{"CONTACT_ID": c1}, {"CONTACT_ID": c2, "IS_PRIMARY": "Y"}]
+    assert client.crm.company.contact.items.set(company, items).result is True
+    # The same relation from the contact's side: crm.contact.company.*.
+    assert client.crm.contact.company.add(c1, {"COMPANY_ID": other, "IS_PRIMARY": "Y"}).result is True
+
+    got = client.crm.company.contact.items.get(company)
+    assert got.result == [binding(c1, 10, False), binding(c2, 20, True)]
+    assert [(v.contact_id, v.sort, v.is_primary) for v in got.values] == [(c1, 10, False), (c2, 20, True)]
+    companies = client.crm.contact.company.items.get(c1)
+    assert companies.result == [
+        {"COMPANY_ID": company, "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "N"},
+        {"COMPANY_ID": other, "SORT": 20, "ROLE_ID": 0, "IS_PRIMARY": "Y"},
+    ]
+    assert [(v.company_id, v.sort, v.is_primary) for v in companies.values] == [
+        (company, 10, False),
+        (other, 20, True),
+    ]
+    assert client.crm.contact.get(c1).result["COMPANY_ID"] == str(other)
+    assert client.crm.contact.company.delete(c1, {"COMPANY_ID": company}).result is True
+    assert client.crm.company.contact.items.get(company).result == [binding(c2, 20, True)]

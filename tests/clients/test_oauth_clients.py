@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ import pybitrix24
 import pytest
 
 from b24local.auth import oauth
-from tests.clients.runtime import environment_without_proxies, missing_runtime
+from tests.clients.runtime import missing_runtime, run_node
 from tests.conftest import LiveServer, start_server
 
 JS_DIR = Path(__file__).parent / "js"
@@ -147,21 +146,8 @@ def test_b24jssdk_refreshes_an_expired_token_by_itself(portal: Portal, node: str
     tokens: dict[str, Any] = answer.json()
     portal.advance(3600)  # expired on the server; the SDK's own `expires` still lies ahead
 
-    env = environment_without_proxies()
-    assert portal.live.ca_file is not None
-    env["NODE_EXTRA_CA_CERTS"] = portal.live.ca_file
     config = {"tokens": tokens, "clientId": client_id, "clientSecret": secret}
-    done = subprocess.run(
-        [node, str(SCRIPT), json.dumps(config)],
-        cwd=JS_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_node(node, [str(SCRIPT), json.dumps(config)], portal.live.ca_file)
     assert out["add"]["isSuccess"] is True and isinstance(out["add"]["result"], int)
     assert out["appInfo"]["result"]["CODE"] == client_id
     assert len(out["refreshed"]) == 1  # exactly one automatic refresh

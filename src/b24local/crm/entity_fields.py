@@ -11,7 +11,12 @@ from b24local.model.fields import Field, multifield, ro
 
 
 def address(
-    prefix: str, first: str, *, line_2: str = "Address (Line 2)", place: str = ""
+    prefix: str,
+    first: str,
+    *,
+    line_2: str = "Address (Line 2)",
+    place: str = "",
+    location: str = "Location Address ID",
 ) -> tuple[Field, ...]:
     """The nine fields of one address (ADDRESS, ADDRESS_2, ..., ADDRESS_LOC_ADDR_ID)."""
     return (
@@ -23,7 +28,7 @@ def address(
         Field(f"{prefix}_PROVINCE", "string", f"{place}Province"),
         Field(f"{prefix}_COUNTRY", "string", f"{place}Country"),
         Field(f"{prefix}_COUNTRY_CODE", "string", f"{place}Country Code"),
-        Field(f"{prefix}_LOC_ADDR_ID", "integer", f"{place}Location Address ID"),
+        Field(f"{prefix}_LOC_ADDR_ID", "integer", f"{place}{location}"),
     )
 
 
@@ -215,7 +220,14 @@ COMPANY_FIELDS: tuple[Field, ...] = (
     Field("COMPANY_TYPE", "crm_status", "Company Type", status_type="COMPANY_TYPE", default="CUSTOMER"),
     *address("ADDRESS", "Physical Address", line_2="Address (line 2)"),
     Field("ADDRESS_LEGAL", "string", "Legal Address"),
-    *address("REG_ADDRESS", "Legal Address", line_2="Legal Address (line 2)", place="Legal Address "),
+    # A portal titles it "Legal Address Location ID", not "... Location Address ID" (crm-company-fields.md).
+    *address(
+        "REG_ADDRESS",
+        "Legal Address",
+        line_2="Legal Address (line 2)",
+        place="Legal Address ",
+        location="Location ID",
+    ),
     Field("BANKING_DETAILS", "string", "Banking Details"),
     Field("INDUSTRY", "crm_status", "Industry", status_type="INDUSTRY"),
     Field("EMPLOYEES", "crm_status", "Number of Employees", status_type="EMPLOYEES"),
