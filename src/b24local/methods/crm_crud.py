@@ -11,6 +11,7 @@ from typing import Any
 from b24local.crm.entities import EntityType
 from b24local.crm.records import Records
 from b24local.methods import schemas
+from b24local.methods.binding_schemas import plural
 from b24local.methods.registry import Call, Param, Result, method
 from b24local.protocol.envelope import ListPage
 
@@ -99,7 +100,7 @@ def register_family(entity: EntityType) -> Records:
             Param("order", "object", False, "{FIELD: ASC|DESC}", schemas.entity_order(entity)),
             Param("start", "integer", False, "Offset, pages of 50; -1: no total"),
         ),
-        summary=f"A page of {noun}s matching a filter.",
+        summary=f"A page of {plural(noun)} matching a filter.",
         result=Result({"type": "array", "items": record}, page=True),
     )
     def list_(call: Call) -> ListPage:
