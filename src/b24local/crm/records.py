@@ -25,8 +25,8 @@ from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_m
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
 from b24local.crm.values import id_param, param, php_int, php_map
+from b24local.model.page import ListPage
 from b24local.model.query import AllOf, Query
-from b24local.protocol.envelope import ListPage
 from b24local.protocol.errors import bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction
 

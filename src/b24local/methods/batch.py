@@ -15,8 +15,9 @@ from typing import Any
 from b24local.crm.values import flag
 from b24local.methods import schemas
 from b24local.methods.registry import Calls, Param, Result, calls_method
+from b24local.model.page import ListPage
 from b24local.protocol.budget import ParamBudget
-from b24local.protocol.envelope import CURRENT_TIMING, CallTiming, ListPage
+from b24local.protocol.envelope import CURRENT_TIMING, CallTiming
 from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
 from b24local.protocol.params import parse_str
 

@@ -12,7 +12,7 @@ from b24local.crm.entities import EntityType
 from b24local.crm.records import Records
 from b24local.methods import schemas
 from b24local.methods.registry import Call, Param, Result, method
-from b24local.protocol.envelope import ListPage
+from b24local.model.page import ListPage
 
 
 def register_family(entity: EntityType) -> Records:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from b24local.clock import iso_local
 from b24local.crm.values import flag
 from b24local.methods import schemas
 from b24local.methods.registry import REGISTRY, Call, Param, Result, method
-from b24local.protocol.envelope import iso_local
 from b24local.protocol.errors import ApiError
 from b24local.storage.base import User
 
