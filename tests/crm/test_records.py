@@ -8,10 +8,11 @@ import pytest
 
 from b24local.crm.codec import InvalidValue, parse_date, to_column, to_output
 from b24local.crm.entities import CONTACT, LEAD, LEAD_CONTACT
+from b24local.crm.errors import InvalidFilter
 from b24local.crm.input import plan_multifields
 from b24local.crm.records import Records
+from b24local.methods.errors import api_error
 from b24local.model.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
-from b24local.protocol.errors import ApiError
 from b24local.storage.base import MultifieldRow
 
 LEADS = Records(LEAD)
@@ -145,10 +146,11 @@ def test_filter_keys_and_values() -> None:
 
 
 def refused(filters: dict[str, Any]) -> str:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(InvalidFilter) as caught:
         LEADS.listing.conditions(filters)
-    assert caught.value.status == 400
-    return caught.value.description
+    answer = api_error(caught.value)
+    assert (answer.status, answer.code) == (400, "")
+    return answer.description
 
 
 def test_filter_input_is_bounded_whatever_it_is() -> None:

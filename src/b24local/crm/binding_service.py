@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from b24local.crm.bindings import BindingEngine, Wanted
 from b24local.crm.entities import BindingKind
+from b24local.crm.errors import BoundAccessDenied, BoundNotFound, OwnerAccessDenied, OwnerNotFound
 from b24local.crm.permissions import Action, Permissions
-from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import Binding, Row, Transaction
 
 
@@ -28,35 +28,38 @@ class BindingService:
     def check_owner(
         self, tx: Transaction, perms: Permissions, owner_id: int, actions: tuple[Action, ...]
     ) -> None:
-        self.check_owner_row(perms, tx.access_rows(self.kind.owner, [owner_id]).get(owner_id), actions)
+        row = tx.access_rows(self.kind.owner, [owner_id]).get(owner_id)
+        self.check_owner_row(perms, owner_id, row, actions)
 
-    def check_owner_row(self, perms: Permissions, row: Row | None, actions: tuple[Action, ...]) -> None:
+    def check_owner_row(
+        self, perms: Permissions, owner_id: int, row: Row | None, actions: tuple[Action, ...]
+    ) -> None:
         """E8 before E7: a caller below level "all" learns nothing about owners it may not see."""
         refused = perms.refusal(self.kind.owner, actions, row)
         if refused == "denied":
-            raise ApiError(403, "ACCESS_DENIED", "Access denied!")
+            raise OwnerAccessDenied(self.kind.owner, owner_id)
         if refused == "missing":
-            raise ApiError(400, "NOT_FOUND", "Not found.")
+            raise OwnerNotFound(self.kind.owner, owner_id)
 
     def check_bound(
         self, tx: Transaction, perms: Permissions, bound_ids: Sequence[int], must_exist: bool = True
     ) -> None:
         """E10/E11 for each bound entity in request order (E10 first, docs/deviations.md)."""
-        bound, title = self.kind.bound, self.kind.bound.title
+        bound = self.kind.bound
         rows = tx.access_rows(bound, list(bound_ids))
         for bound_id in dict.fromkeys(bound_ids):
             row = rows.get(bound_id)
             if row is None and must_exist:
-                raise ApiError(400, "NOT_FOUND", f"{title} #{bound_id} not found.")
+                raise BoundNotFound(bound, bound_id)
             if not perms.can(bound, "read", row):
-                raise bad_request(f"[{title} #{bound_id}] Access denied.")
+                raise BoundAccessDenied(bound, bound_id)
 
     # Checked operations (the owner was checked by the caller) ------------------------------------
 
     def items(self, tx: Transaction, perms: Permissions, owner_id: int) -> list[Binding]:
         """The owner's bindings, read with the owner in one statement (the hottest call there is)."""
         row, bindings = self.engine.get_with_owner(tx, owner_id)
-        self.check_owner_row(perms, row, ("read",))
+        self.check_owner_row(perms, owner_id, row, ("read",))
         return bindings
 
     def replace(self, tx: Transaction, perms: Permissions, owner_id: int, wanted: Sequence[Wanted]) -> None:

@@ -23,6 +23,7 @@ from b24local.crm.codec import (
     printer_for,
 )
 from b24local.crm.entities import EntityType, bindings_owned_by
+from b24local.crm.errors import InvalidFilter
 from b24local.crm.values import as_php_array, php_int
 from b24local.model.fields import Field
 from b24local.model.query import (
@@ -38,7 +39,6 @@ from b24local.model.query import (
     PrimaryBound,
     Term,
 )
-from b24local.protocol.errors import bad_request
 
 #: Values of one `=`/`!`/`@`/`!@` list: it is one IN, bound as one parameter whatever its length
 #: (the request decoder admits 10,000 values in all).
@@ -168,14 +168,15 @@ class ListGrammar:
             try:
                 cond = _condition(fld, term, op, value)
             except InvalidValue as error:
-                raise bad_request(f"Filter field '{key}' is not valid: {error}.") from None
+                raise InvalidFilter(key, str(error)) from None
             if cond is None:
                 continue
             terms += len(cond.parts) if isinstance(cond, (AnyOf, AllOf)) else 1
             if terms > FILTER_TERMS_MAX:
-                raise bad_request(
-                    f"Filter field '{key}' is not valid: the filter has more than {FILTER_TERMS_MAX} "
-                    "conditions (a list with = or ! counts as one, with another operator one per value)."
+                raise InvalidFilter(
+                    key,
+                    f"the filter has more than {FILTER_TERMS_MAX} conditions (a list with = or ! counts "
+                    "as one, with another operator one per value)",
                 )
             out.append(cond)
         return out

@@ -21,6 +21,7 @@ from b24local.crm.binding_service import BindingService
 from b24local.crm.bindings import Wanted
 from b24local.crm.codec import text_out
 from b24local.crm.entities import EntityType, bindings_bound_to, bindings_owned_by
+from b24local.crm.errors import AccessDenied, NotFound, RuleBroken
 from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_multifields
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
@@ -60,7 +61,7 @@ class Records:
 
     def _check_level(self, perms: Permissions, action: Action) -> None:
         if perms.level(self.entity, action) == Level.NONE:
-            raise bad_request("Access denied.")
+            raise AccessDenied(self.entity)
 
     def _id(self, params: dict[str, Any]) -> int:
         entity_id = id_param(params)
@@ -72,8 +73,10 @@ class Records:
         """The row, permission first (Permissions.refusal)."""
         row = tx.entity_get(self.entity, entity_id)
         refused = perms.refusal(self.entity, (action,), row)
-        if refused is not None:
-            raise bad_request("Access denied." if refused == "denied" else "Not found.")
+        if refused == "denied":
+            raise AccessDenied(self.entity, entity_id)
+        if refused == "missing":
+            raise NotFound(self.entity, entity_id)
         assert row is not None  # "missing" was refused above
         return row
 
@@ -93,7 +96,7 @@ class Records:
         if rule is None or (changes is not None and not rule.touched_by(changes)):
             return
         if not rule.is_met(row):
-            raise bad_request(rule.message)
+            raise RuleBroken(rule.message)
 
     def _stage_changes(self, row: Row, changes: Row, now: int, user_id: int) -> None:
         rule = self.entity.rules.stages
@@ -194,7 +197,7 @@ class Records:
         plan = plan_multifields(data.multifields, (), adding=True)
         self._flags(plan.final, row)
         if not perms.can(self.entity, "add", row):
-            raise bad_request("Access denied.")
+            raise AccessDenied(self.entity)
         self._check_required(row)
         bindings = self._binding_targets(tx, perms, data.bindings, None)
         self._return_customer(row, row, bindings)

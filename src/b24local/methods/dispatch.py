@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from b24local.auth.context import AuthContext
+from b24local.crm.errors import CrmError
 from b24local.crm.permissions import Permissions
+from b24local.methods.errors import api_error
 from b24local.methods.families import load_all
 from b24local.methods.official import unknown_method
 from b24local.methods.registry import Call, Calls, Method
@@ -90,7 +92,10 @@ class Dispatcher:
                 self.limits.check(ctx, entry.name, tx)
             assert entry.handler is not None
             ran = True
-            return entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
+            try:
+                return entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
+            except CrmError as error:  # worded here, once, for direct calls and batch commands alike
+                raise api_error(error) from error
 
         write = entry is not None and entry.write
         snapshot = entry is None or entry.snapshot
