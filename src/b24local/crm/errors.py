@@ -8,30 +8,40 @@ a CRUD call, and a bound element differently from both (contract crud.md M2, bin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from b24local.model.entities import BindingKind, EntityType
 
 
 class CrmError(Exception):
-    """A refusal the caller is told about; nothing was written."""
+    """A refusal the caller is told about; nothing was written.
+
+    The subclasses are dataclasses (``eq=False``: an exception compares by identity); their fields are
+    what the table's texts may name. Entities and binding kinds print by name.
+    """
+
+    def __str__(self) -> str:
+        return ", ".join(f"{key}={getattr(value, 'name', value)!r}" for key, value in vars(self).items())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self})"
 
 
+@dataclass(eq=False, repr=False)
 class AccessDenied(CrmError):
     """The caller may not do this to ``entity`` (the type, or the item ``id``); ``entity`` None: the
     caller may read no CRM entity at all (bindings E9)."""
 
-    def __init__(self, entity: EntityType | None, id: int | None = None) -> None:
-        super().__init__(entity and entity.name, id)
-        self.entity = entity
-        self.id = id
+    entity: EntityType | None
+    id: int | None = None
 
 
+@dataclass(eq=False, repr=False)
 class NotFound(CrmError):
     """No item ``id`` of ``entity`` (told only to a caller allowed to know, Permissions.refusal)."""
 
-    def __init__(self, entity: EntityType, id: int) -> None:
-        super().__init__(entity.name, id)
-        self.entity = entity
-        self.id = id
+    entity: EntityType
+    id: int
 
 
 class OwnerAccessDenied(AccessDenied):
@@ -50,53 +60,47 @@ class BoundNotFound(NotFound):
     """The element ``id`` to bind does not exist (E10)."""
 
 
+@dataclass(eq=False, repr=False)
 class MultifieldNotFound(CrmError):
     """An update names multifield entry ``id`` that the item does not have under ``type_id`` (C5)."""
 
-    def __init__(self, type_id: str, id: int) -> None:
-        super().__init__(type_id, id)
-        self.type_id = type_id
-        self.id = id
+    type_id: str
+    id: int
 
 
+@dataclass(eq=False, repr=False)
 class InvalidField(CrmError):
     """The value of field ``name`` in ``fields`` cannot be used; ``reason`` completes a sentence."""
 
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(name, reason)
-        self.name = name
-        self.reason = reason
+    name: str
+    reason: str
 
 
+@dataclass(eq=False, repr=False)
 class InvalidFilter(CrmError):
     """The `filter` key ``key`` (as written, prefix included) cannot be used; ``reason`` as above."""
 
-    def __init__(self, key: str, reason: str) -> None:
-        super().__init__(key, reason)
-        self.key = key
-        self.reason = reason
+    key: str
+    reason: str
 
 
+@dataclass(eq=False, repr=False)
 class RuleBroken(CrmError):
     """An entity rule refused the item (model/rules.py); ``message`` is the rule's own wording."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    message: str
 
 
+@dataclass(eq=False, repr=False)
 class InvalidBoundId(CrmError):
     """add/delete of one binding names no element of ``kind.bound`` (E6)."""
 
-    def __init__(self, kind: BindingKind) -> None:
-        super().__init__(kind.name)
-        self.kind = kind
+    kind: BindingKind
 
 
+@dataclass(eq=False, repr=False)
 class InvalidBindingItem(CrmError):
     """Element ``index`` of a binding set is not a binding of ``kind`` with a valid id (E12)."""
 
-    def __init__(self, kind: BindingKind, index: int) -> None:
-        super().__init__(kind.name, index)
-        self.kind = kind
-        self.index = index
+    kind: BindingKind
+    index: int
