@@ -6,7 +6,7 @@ Nothing is written here: the entity service applies what these return.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +93,7 @@ class InputReader:
             and by_name[k.owner_field + "S"].storage == "write_only"
         }
 
-    def read(self, fields: dict[Any, Any], adding: bool) -> Input:
+    def read(self, fields: Mapping[Any, Any], adding: bool) -> Input:
         """Split `fields` into column values, multifield items and binding requests (M1).
 
         Unknown and read-only fields are ignored; a value that cannot be converted is refused.

@@ -1,11 +1,11 @@
 """The CRM entity service: leads and contacts as REST input, as stored rows and as REST output.
 
-No HTTP here: methods hand in the decoded parameters, the transaction and the caller's permissions.
-This module checks permissions, applies what :mod:`~b24local.crm.input` read of `fields` (columns,
-multifields C5, the lead's contact bindings through the binding service, lead-contact-bindings.md
-L1–L4, I4), calls the entity's rules (:mod:`~b24local.model.rules`), pages lists built by
-:mod:`~b24local.crm.listing` (M4, protocol.md Q1–Q3) and formats rows as a portal prints them (C4,
-with :mod:`~b24local.crm.codec`).
+No HTTP here: methods hand in a decoded command (crm/commands.py), the transaction and the caller's
+permissions, and word the domain errors raised here (crm/errors.py). This module checks permissions,
+applies what :mod:`~b24local.crm.input` read of `fields` (columns, multifields C5, the lead's contact
+bindings through the binding service, lead-contact-bindings.md L1–L4, I4), calls the entity's rules
+(:mod:`~b24local.model.rules`), pages lists built by :mod:`~b24local.crm.listing` (M4, protocol.md
+Q1–Q3) and formats rows as a portal prints them (C4, with :mod:`~b24local.crm.codec`).
 
 Everything is driven by the field definitions (:mod:`b24local.crm.entity_fields`): a field's
 ``storage`` and ``type`` decide how it is read, written, filtered and printed.
@@ -20,15 +20,14 @@ from typing import Any
 from b24local.crm.binding_service import BindingService
 from b24local.crm.bindings import Wanted
 from b24local.crm.codec import text_out
+from b24local.crm.commands import AddRecord, ListRecords, UpdateRecord
 from b24local.crm.entities import EntityType, bindings_bound_to, bindings_owned_by
 from b24local.crm.errors import AccessDenied, NotFound, RuleBroken
 from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_multifields
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
-from b24local.crm.values import id_param, param, php_int, php_map
 from b24local.model.page import ListPage
 from b24local.model.query import AllOf, Query
-from b24local.protocol.errors import bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction
 
 PAGE_SIZE = 50
@@ -59,15 +58,11 @@ class Records:
         if self.has(name):
             row[name.lower()] = value
 
-    def _check_level(self, perms: Permissions, action: Action) -> None:
+    def check_level(self, perms: Permissions, action: Action) -> None:
+        """The caller may do ``action`` on some items of this type. Methods ask this before they decode
+        the parameters, as a portal does; each service method asks again."""
         if perms.level(self.entity, action) == Level.NONE:
             raise AccessDenied(self.entity)
-
-    def _id(self, params: dict[str, Any]) -> int:
-        entity_id = id_param(params)
-        if entity_id <= 0:
-            raise bad_request("ID is not defined or invalid.")
-        return entity_id
 
     def _existing(self, tx: Transaction, perms: Permissions, action: Action, entity_id: int) -> Row:
         """The row, permission first (Permissions.refusal)."""
@@ -79,16 +74,6 @@ class Records:
             raise NotFound(self.entity, entity_id)
         assert row is not None  # "missing" was refused above
         return row
-
-    @staticmethod
-    def _fields_param(params: dict[str, Any]) -> dict[Any, Any]:
-        fields = php_map(param(params, "fields"))
-        if fields is None:
-            raise bad_request("Parameter 'fields' must be array.")
-        extra = param(params, "params")
-        if extra is not None and not isinstance(extra, (dict, list)):
-            raise bad_request("Parameter 'params' must be array.")
-        return fields
 
     def _check_required(self, row: Row, changes: Row | None = None) -> None:
         """The entity's one-of-required rule on ``row``; on update only when ``changes`` touch it."""
@@ -169,13 +154,12 @@ class Records:
 
     def fields(self, perms: Permissions) -> dict[str, Any]:
         """C3: every field as `crm.*.fields` prints it, in definition order."""
-        self._check_level(perms, "read")
+        self.check_level(perms, "read")
         return {f.name: f.describe() for f in self.entity.fields}
 
-    def add(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> int:
-        self._check_level(perms, "add")
-        fields = self._fields_param(params)
-        data = self.input.read(fields, adding=True)
+    def add(self, tx: Transaction, perms: Permissions, command: AddRecord) -> int:
+        self.check_level(perms, "add")
+        data = self.input.read(command.fields, adding=True)
         user_id, now = perms.ctx.user_id, int(time.time())
         row: Row = {}
         for fld in self.entity.columns:
@@ -206,18 +190,16 @@ class Records:
         self._apply_bindings(tx, new_id, bindings)
         return new_id
 
-    def get(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> dict[str, Any]:
-        self._check_level(perms, "read")
-        entity_id = self._id(params)
+    def get(self, tx: Transaction, perms: Permissions, entity_id: int) -> dict[str, Any]:
+        self.check_level(perms, "read")
         row = self._existing(tx, perms, "read", entity_id)
         return self._format_page([row], self.listing.full, tx)[0]
 
-    def update(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> bool:
-        self._check_level(perms, "update")
-        entity_id = self._id(params)
-        fields = self._fields_param(params)
+    def update(self, tx: Transaction, perms: Permissions, command: UpdateRecord) -> bool:
+        self.check_level(perms, "update")
+        entity_id = command.id
         row = self._existing(tx, perms, "update", entity_id)
-        data = self.input.read(fields, adding=False)
+        data = self.input.read(command.fields, adding=False)
         user_id, now = perms.ctx.user_id, int(time.time())
         changes = dict(data.columns)
         self._set(changes, "MODIFY_BY_ID", user_id)
@@ -240,10 +222,9 @@ class Records:
         self._apply_bindings(tx, entity_id, bindings)
         return True
 
-    def delete(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> bool:
+    def delete(self, tx: Transaction, perms: Permissions, entity_id: int) -> bool:
         """M3: a lead's bindings go with it; a deleted contact is unbound everywhere (I4)."""
-        self._check_level(perms, "delete")
-        entity_id = self._id(params)
+        self.check_level(perms, "delete")
         self._existing(tx, perms, "delete", entity_id)
         for kind in self._owned:
             self._bindings[kind.name].engine.clear(tx, entity_id)
@@ -256,22 +237,22 @@ class Records:
         self,
         tx: Transaction,
         perms: Permissions,
-        params: dict[str, Any],
+        command: ListRecords,
         spend_patterns: Callable[[int], None] = lambda count: None,
     ) -> ListPage:
         """M4 with paging Q1–Q3: one SELECT for the page, one count(*) only when it is needed.
 
         ``spend_patterns`` is told how many substring and pattern comparisons the filter makes: each
         scans every row, so the caller bounds them across a request."""
-        self._check_level(perms, "read")
-        filters = self._array_param(params, "filter")
-        order = self._array_param(params, "order")
-        shape = self.listing.select(param(params, "select"))
-        conditions = self.listing.conditions(filters)
+        self.check_level(perms, "read")
+        shape = self.listing.select(command.select)
+        conditions = self.listing.conditions(command.filter)
         spend_patterns(count_patterns(conditions))
         where = AllOf((perms.read_scope(self.entity), *conditions))
-        start = php_int(param(params, "start"))
-        query = Query(where=where, order=self.listing.order(order), offset=max(start, 0), limit=PAGE_SIZE)
+        start = command.start
+        query = Query(
+            where=where, order=self.listing.order(command.order), offset=max(start, 0), limit=PAGE_SIZE
+        )
         rows = tx.entity_select(self.entity, query)
         items = self._format_page(rows, shape, tx)
         if start < 0:  # Q2: no counting
@@ -281,16 +262,6 @@ class Records:
         else:
             total = tx.entity_count(self.entity, where)
         return ListPage(items, total, start + PAGE_SIZE if start + len(rows) < total else None)
-
-    @staticmethod
-    def _array_param(params: dict[str, Any], name: str) -> dict[Any, Any]:
-        value = param(params, name)
-        if value is None or value == "":
-            return {}
-        array = php_map(value)
-        if array is None:
-            raise bad_request(f"Parameter '{name}' must be array.")
-        return array
 
     # Output --------------------------------------------------------------------------------------
 

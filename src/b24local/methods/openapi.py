@@ -66,7 +66,7 @@ Success: `{"result", "time"}`, list methods add `total` and, when more rows foll
 """
 
 
-def _param_schema(param: Param) -> Schema:
+def _param_schema(param: Param[Any]) -> Schema:
     return param.schema if param.schema is not None else _TYPES[param.type]
 
 
@@ -99,7 +99,7 @@ def _scalars_only(schema: Schema) -> dict[str, Any]:
     return out
 
 
-def _query_parameter(param: Param) -> dict[str, Any] | None:
+def _query_parameter(param: Param[Any]) -> dict[str, Any] | None:
     """``param`` as a query parameter, or None when OpenAPI has no style for it (a list of objects)."""
     schema = _resolved(_param_schema(param))
     out: dict[str, Any] = {"name": param.name, "in": "query", "required": param.required}

@@ -9,25 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
+from b24local.methods.decode import Reader, lookup
 from b24local.protocol.budget import ParamBudget
 from b24local.storage.base import Transaction
 
 #: A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses it).
 Schema = Mapping[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Param:
+class Param(Generic[T]):
+    """A declared parameter: documented (methods.md, OpenAPI) and read with its ``reader``."""
+
     name: str
     type: str  # integer, string, boolean, object, string[], object[] (methods/openapi.py maps them)
     required: bool = False
     description: str = ""
     #: A precise JSON Schema where ``type`` says too little (a CRM entity's ``fields``).
     schema: Schema | None = field(default=None, compare=False)
+    #: How a call's parameters give this one's value, refused as a portal refuses it (methods/decode.py).
+    reader: Reader[T] = field(default=lookup, compare=False)
+
+    def read(self, params: Mapping[str, Any]) -> T:
+        return self.reader(self.name, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +85,7 @@ class Method:
     scope: str
     handler: Handler | None  # runs inside one transaction (read or write)
     write: bool  # runs in a write transaction
-    params: tuple[Param, ...] = field(default_factory=tuple)
+    params: tuple[Param[Any], ...] = field(default_factory=tuple)
     summary: str = ""
     batch: bool = True  # may run inside `batch`
     calls_handler: CallsHandler | None = None  # runs other calls, each in its own transaction
@@ -93,7 +102,7 @@ def method(
     *,
     scope: str,
     write: bool = False,
-    params: tuple[Param, ...] = (),
+    params: tuple[Param[Any], ...] = (),
     summary: str = "",
     batch: bool = True,
     snapshot: bool = True,
@@ -126,7 +135,7 @@ def calls_method(
     name: str,
     *,
     scope: str,
-    params: tuple[Param, ...] = (),
+    params: tuple[Param[Any], ...] = (),
     summary: str = "",
     batch: bool = False,
     result: Result | None = None,
