@@ -11,7 +11,7 @@ from b24local.crm.binding_service import BindingService
 from b24local.crm.entities import BINDINGS
 from b24local.methods import batch, crm_contact, crm_lead, system
 from b24local.methods.crm_bindings import register_binding_family
-from b24local.methods.registry import REGISTRY, Method
+from b24local.methods.registry import REGISTRY, AnyMethod
 
 FAMILIES = (system, batch, crm_lead, crm_contact)
 BINDING_SERVICES: dict[str, BindingService] = {
@@ -19,6 +19,6 @@ BINDING_SERVICES: dict[str, BindingService] = {
 }
 
 
-def load_all() -> dict[str, Method]:
+def load_all() -> dict[str, AnyMethod]:
     """Every registered method by lower-case name (the families above registered on import)."""
     return REGISTRY

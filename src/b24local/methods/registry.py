@@ -2,13 +2,15 @@
 
 Dispatch, the `methods`/`scope` system methods and the documentation are all generated from
 :data:`REGISTRY`; a new method is one :func:`method` decorator in its family's module, and a new
-family is one entry in methods/families.py (the registry imports no family).
+family is one entry in methods/families.py (the registry imports no family). A method is of one of two
+kinds: a :class:`Method` runs its handler in one transaction, a :class:`CallsMethod` (``batch``) runs
+other calls. Its declared :class:`Param` s document it and decode its parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Generic, TypeVar
 
 from b24local.auth.context import AuthContext
@@ -71,7 +73,7 @@ class Calls:
     ctx: AuthContext
     params: dict[str, Any]
     run: Callable[[str, dict[str, Any]], tuple[Any, float]]
-    find: Callable[[str], Method]
+    find: Callable[[str], AnyMethod]
     budget: ParamBudget = field(default_factory=ParamBudget)
 
 
@@ -80,21 +82,45 @@ CallsHandler = Callable[[Calls], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class Method:
+class _Declared:
+    """What every method declares: read by dispatch, `methods`, the OpenAPI document and methods.md."""
+
     name: str  # lower case, as dispatched
     scope: str
-    handler: Handler | None  # runs inside one transaction (read or write)
-    write: bool  # runs in a write transaction
-    params: tuple[Param[Any], ...] = field(default_factory=tuple)
+    _: KW_ONLY
+    params: tuple[Param[Any], ...] = ()
     summary: str = ""
     batch: bool = True  # may run inside `batch`
-    calls_handler: CallsHandler | None = None  # runs other calls, each in its own transaction
-    #: False: a read whose data is one statement, run without a transaction (Storage.read(snapshot=False))
-    snapshot: bool = True
     result: Result = field(default_factory=Result)
 
 
-REGISTRY: dict[str, Method] = {}
+@dataclass(frozen=True, slots=True)
+class Method(_Declared):
+    """A method whose handler runs inside one transaction, read or write."""
+
+    handler: Handler
+    write: bool = False  # runs in a write transaction
+    _: KW_ONLY
+    #: False: a read whose data is one statement, run without a transaction (Storage.read(snapshot=False))
+    snapshot: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CallsMethod(_Declared):
+    """A method that runs other methods (``batch``): no transaction of its own, one per call it runs."""
+
+    handler: CallsHandler
+
+
+AnyMethod = Method | CallsMethod
+
+REGISTRY: dict[str, AnyMethod] = {}
+
+
+def _add(entry: AnyMethod) -> None:
+    if entry.name in REGISTRY:
+        raise RuntimeError(f"method {entry.name} registered twice")
+    REGISTRY[entry.name] = entry
 
 
 def method(
@@ -108,23 +134,23 @@ def method(
     snapshot: bool = True,
     result: Result | None = None,
 ) -> Callable[[Handler], Handler]:
+    """Register a :class:`Method`; ``summary`` defaults to the handler's docstring."""
     if write and not snapshot:
         raise RuntimeError(f"{name}: a write always runs in one transaction")
 
     def register(handler: Handler) -> Handler:
-        key = name.lower()
-        if key in REGISTRY:
-            raise RuntimeError(f"method {name} registered twice")
-        REGISTRY[key] = Method(
-            key,
-            scope,
-            handler,
-            write,
-            params,
-            summary or (handler.__doc__ or ""),
-            batch,
-            snapshot=snapshot,
-            result=result or Result(),
+        _add(
+            Method(
+                name.lower(),
+                scope,
+                handler,
+                write,
+                params=params,
+                summary=summary or (handler.__doc__ or ""),
+                batch=batch,
+                result=result or Result(),
+                snapshot=snapshot,
+            )
         )
         return handler
 
@@ -140,22 +166,19 @@ def calls_method(
     batch: bool = False,
     result: Result | None = None,
 ) -> Callable[[CallsHandler], CallsHandler]:
-    """Register a method that runs other methods (``batch``)."""
+    """Register a :class:`CallsMethod`."""
 
     def register(handler: CallsHandler) -> CallsHandler:
-        key = name.lower()
-        if key in REGISTRY:
-            raise RuntimeError(f"method {name} registered twice")
-        REGISTRY[key] = Method(
-            key,
-            scope,
-            None,
-            False,
-            params,
-            summary or (handler.__doc__ or ""),
-            batch,
-            calls_handler=handler,
-            result=result or Result(),
+        _add(
+            CallsMethod(
+                name.lower(),
+                scope,
+                handler,
+                params=params,
+                summary=summary or (handler.__doc__ or ""),
+                batch=batch,
+                result=result or Result(),
+            )
         )
         return handler
 
