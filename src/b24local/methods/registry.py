@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 from b24local.auth.context import AuthContext
 from b24local.crm.permissions import Permissions
@@ -104,12 +104,20 @@ class Method(_Declared):
     #: False: a read whose data is one statement, run without a transaction (Storage.read(snapshot=False))
     snapshot: bool = True
 
+    def __post_init__(self) -> None:
+        if not self.summary:
+            object.__setattr__(self, "summary", self.handler.__doc__ or "")
+
 
 @dataclass(frozen=True, slots=True)
 class CallsMethod(_Declared):
     """A method that runs other methods (``batch``): no transaction of its own, one per call it runs."""
 
     handler: CallsHandler
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            object.__setattr__(self, "summary", self.handler.__doc__ or "")
 
 
 AnyMethod = Method | CallsMethod
@@ -123,63 +131,41 @@ def _add(entry: AnyMethod) -> None:
     REGISTRY[entry.name] = entry
 
 
+class Declaration(TypedDict, total=False):
+    """What a decorator passes on to the method it registers, beside its name, scope and handler."""
+
+    params: tuple[Param[Any], ...]
+    summary: str  # default: the handler's docstring
+    result: Result
+
+
 def method(
     name: str,
     *,
     scope: str,
     write: bool = False,
-    params: tuple[Param[Any], ...] = (),
-    summary: str = "",
     batch: bool = True,
     snapshot: bool = True,
-    result: Result | None = None,
+    **declared: Unpack[Declaration],
 ) -> Callable[[Handler], Handler]:
-    """Register a :class:`Method`; ``summary`` defaults to the handler's docstring."""
+    """Register a :class:`Method`."""
     if write and not snapshot:
         raise RuntimeError(f"{name}: a write always runs in one transaction")
 
     def register(handler: Handler) -> Handler:
-        _add(
-            Method(
-                name.lower(),
-                scope,
-                handler,
-                write,
-                params=params,
-                summary=summary or (handler.__doc__ or ""),
-                batch=batch,
-                result=result or Result(),
-                snapshot=snapshot,
-            )
-        )
+        _add(Method(name.lower(), scope, handler, write, batch=batch, snapshot=snapshot, **declared))
         return handler
 
     return register
 
 
 def calls_method(
-    name: str,
-    *,
-    scope: str,
-    params: tuple[Param[Any], ...] = (),
-    summary: str = "",
-    batch: bool = False,
-    result: Result | None = None,
+    name: str, *, scope: str, batch: bool = False, **declared: Unpack[Declaration]
 ) -> Callable[[CallsHandler], CallsHandler]:
     """Register a :class:`CallsMethod`."""
 
     def register(handler: CallsHandler) -> CallsHandler:
-        _add(
-            CallsMethod(
-                name.lower(),
-                scope,
-                handler,
-                params=params,
-                summary=summary or (handler.__doc__ or ""),
-                batch=batch,
-                result=result or Result(),
-            )
-        )
+        _add(CallsMethod(name.lower(), scope, handler, batch=batch, **declared))
         return handler
 
     return register
