@@ -16,11 +16,12 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from b24local.methods.families import load_all
 from b24local.methods.official import OFFICIAL_FILE
 from b24local.methods.openapi import notes
-from b24local.methods.registry import Method, Param
+from b24local.methods.registry import AnyMethod, Param
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "methods.md"
@@ -82,12 +83,12 @@ def coverage(implemented: Iterable[str], official: Iterable[str]) -> list[str]:
     return lines
 
 
-def _param_row(param: Param) -> str:
+def _param_row(param: Param[Any]) -> str:
     required = "yes" if param.required else ""
     return f"| `{param.name}` | {param.type} | {required} | {_cell(param.description)} |"
 
 
-def method_section(method: Method) -> list[str]:
+def method_section(method: AnyMethod) -> list[str]:
     lines = [f"### `{method.name}`", "", _cell(" ".join([method.summary.strip(), *notes(method)]))]
     if method.params:
         lines += ["", "| parameter | type | required | description |", "|---|---|---|---|"]
@@ -95,7 +96,7 @@ def method_section(method: Method) -> list[str]:
     return lines
 
 
-def render(methods: Mapping[str, Method], official: Iterable[str]) -> str:
+def render(methods: Mapping[str, AnyMethod], official: Iterable[str]) -> str:
     lines = [HEADER, *coverage(methods, official), "", "## Implemented methods", ""]
     for scope in sorted({m.scope for m in methods.values()}):
         names = sorted(name for name, m in methods.items() if m.scope == scope)

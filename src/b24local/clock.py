@@ -1,4 +1,5 @@
-"""The wall clock the portal limits read (contract protocol.md T1–T2), replaceable for tests.
+"""The wall clock the portal limits read (contract protocol.md T1–T2), replaceable for tests, and
+how the server prints a moment in its local time zone (the ``time`` envelope and datetime fields).
 
 Everything that decides with time whether a call is allowed asks :func:`now`. A server started with
 ``serve --fake-clock FILE`` reads its time from that file instead (a testing aid: a test moves the
@@ -10,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 _source: Callable[[], float] = time.time
@@ -45,3 +48,26 @@ class FileClock:
         with contextlib.suppress(OSError, ValueError):
             self.last = self._read()
         return self.last
+
+
+@lru_cache(maxsize=8)
+def _iso_second(second: int) -> str:
+    # time.localtime and a format string: a quarter of the cost of datetime's astimezone().isoformat()
+    # (a list page prints four dates a row, each a different second).
+    local = time.localtime(second)
+    offset = local.tm_gmtoff
+    if offset % 60 or not 2 <= local.tm_year <= 9998:  # offsets with seconds (local mean time before
+        # 1900) and the first and last years datetime holds: as datetime prints them, or its error
+        return datetime.fromtimestamp(second).astimezone().isoformat(timespec="seconds")
+    sign = "+" if offset >= 0 else "-"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    return (
+        f"{local.tm_year:04d}-{local.tm_mon:02d}-{local.tm_mday:02d}T"
+        f"{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d}{sign}{hours:02d}:{minutes:02d}"
+    )
+
+
+def iso_local(ts: float) -> str:
+    """``2024-05-03T17:19:01+03:00`` in the server's local time zone (cached per second: every response
+    formats two of these)."""
+    return _iso_second(int(ts))

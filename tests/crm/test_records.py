@@ -8,10 +8,12 @@ import pytest
 
 from b24local.crm.codec import InvalidValue, parse_date, to_column, to_output
 from b24local.crm.entities import CONTACT, CONTACT_COMPANY, LEAD, LEAD_CONTACT
+from b24local.crm.errors import InvalidFilter
 from b24local.crm.input import plan_multifields
 from b24local.crm.records import Records
+from b24local.methods import decode
+from b24local.methods.errors import api_error
 from b24local.model.query import AllOf, AnyOf, Column, Cond, MultifieldValue, PrimaryBound
-from b24local.protocol.errors import ApiError
 from b24local.storage.base import MultifieldRow
 
 LEADS = Records(LEAD)
@@ -146,10 +148,11 @@ def test_filter_keys_and_values() -> None:
 
 
 def refused(filters: dict[str, Any]) -> str:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(InvalidFilter) as caught:
         LEADS.listing.conditions(filters)
-    assert caught.value.status == 400
-    return caught.value.description
+    answer = api_error(caught.value)
+    assert (answer.status, answer.code) == (400, "")
+    return answer.description
 
 
 def test_filter_input_is_bounded_whatever_it_is() -> None:
@@ -170,11 +173,15 @@ def test_filter_input_is_bounded_whatever_it_is() -> None:
 
 
 def test_select_and_order() -> None:
-    assert LEADS.listing.select(None) == LEADS.listing.star
+    assert LEADS.listing.select(()) == LEADS.listing.star
     assert LEADS.listing.select(["*", "UF_*"]) == LEADS.listing.star
     shape = LEADS.listing.select(["title", "EMAIL", "nope", "CONTACT_IDS"])
     assert ([f.name for f in shape.fields], shape.multifields) == (["ID", "TITLE"], ("EMAIL",))
-    assert LEADS.listing.select({"0": "PHONE", "1": "*"}).multifields == ("PHONE",)
+    as_given = decode.names("select", {"select": {"0": "PHONE", "1": "*", "2": 5}})  # a PHP array
+    assert as_given == ("PHONE", "*")
+    assert LEADS.listing.select(as_given).multifields == ("PHONE",)
+    assert decode.names("select", {"SELECT": "title"}) == ("title",)
+    assert decode.names("select", {"select": ""}) == decode.names("select", {}) == ()
     assert LEADS.listing.order(
         {"title": "desc", "TITLE": "asc", "PHONE": "asc", "CONTACT_ID": "ASC", "x": "desc"}
     ) == [

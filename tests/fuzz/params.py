@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from b24local.methods.registry import Method, Param
+from b24local.methods.registry import AnyMethod, Param
 from b24local.model.query import FILTER_PREFIXES
 from tests.fuzz.encode import php_pairs, urlencode
 from tests.fuzz.values import ODD_STRINGS, long_string, odd_key, odd_scalar, odd_value, small_id
@@ -19,7 +19,7 @@ from tests.fuzz.values import ODD_STRINGS, long_string, odd_key, odd_scalar, odd
 
 @dataclass(slots=True)
 class Catalogue:
-    methods: dict[str, Method]
+    methods: dict[str, AnyMethod]
     #: family prefix → {field name: its description from ``<prefix>.fields``}
     fields: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -144,7 +144,7 @@ def batch_commands(rng: random.Random, cat: Catalogue, depth: int = 0) -> Any:
     return {f"c{i}": command for i, command in enumerate(commands)}
 
 
-def param_value(rng: random.Random, cat: Catalogue, method: str, spec: Param, depth: int) -> Any:
+def param_value(rng: random.Random, cat: Catalogue, method: str, spec: Param[Any], depth: int) -> Any:
     family = cat.family(method)
     kind, name = spec.type, spec.name.lower()
     if rng.random() < 0.12:

@@ -22,6 +22,7 @@ from b24local.app import App
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.config import Config
 from b24local.methods.families import load_all
+from b24local.methods.registry import CallsMethod
 from b24local.protocol.address import parse_rest_path
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
@@ -174,7 +175,7 @@ class Run:
         self.app = App(Config(database_url=url), self.storage)
         self.invariants = Invariants(url)
         self.report = Report(backend, seed, count)
-        self.writes = {name for name, m in load_all().items() if m.write or m.calls_handler is not None}
+        self.writes = {name for name, m in load_all().items() if isinstance(m, CallsMethod) or m.write}
         self.faults = _Faults()
         self.median = 0.0
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from b24local.protocol.envelope import _iso_second, iso_local
+from b24local.clock import _iso_second, iso_local
 
 
 @pytest.fixture

@@ -2,19 +2,28 @@
 
 The binding methods (methods/crm_bindings.py) and an owner's CONTACT_ID/CONTACT_IDS on add/update
 (crm/records.py) both go through it: the owner is checked permission before existence (E8 before E7),
-every bound entity must exist and be readable (E10/E11), and only then does the engine write.
-Parameters are decoded by the caller; checks that depend on them (E6, E12) run there, between the
-owner check and the write, in the contract's order.
+the bound ids are checked (E6, E12), every bound entity must exist and be readable (E10/E11), and only
+then does the engine write. The methods decode their parameters into the commands of crm/commands.py
+first; E9 comes before that (:meth:`BindingService.check_crm_access`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from b24local.crm.bindings import BindingEngine, Wanted
+from b24local.crm.bindings import BindingEngine
+from b24local.crm.commands import AddBinding, RemoveBinding, SetBindings
 from b24local.crm.entities import BindingKind
+from b24local.crm.errors import (
+    AccessDenied,
+    BoundAccessDenied,
+    BoundNotFound,
+    InvalidBindingItem,
+    InvalidBoundId,
+    OwnerAccessDenied,
+    OwnerNotFound,
+)
 from b24local.crm.permissions import Action, Permissions
-from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import Binding, Row, Transaction
 
 
@@ -25,58 +34,75 @@ class BindingService:
 
     # Checks --------------------------------------------------------------------------------------
 
+    @staticmethod
+    def check_crm_access(perms: Permissions) -> None:
+        """E9: a caller who may read no CRM entity at all is refused before anything else."""
+        if not perms.can_read_any_crm():
+            raise AccessDenied(None)
+
     def check_owner(
         self, tx: Transaction, perms: Permissions, owner_id: int, actions: tuple[Action, ...]
     ) -> None:
-        self.check_owner_row(perms, tx.access_rows(self.kind.owner, [owner_id]).get(owner_id), actions)
+        row = tx.access_rows(self.kind.owner, [owner_id]).get(owner_id)
+        self.check_owner_row(perms, owner_id, row, actions)
 
-    def check_owner_row(self, perms: Permissions, row: Row | None, actions: tuple[Action, ...]) -> None:
+    def check_owner_row(
+        self, perms: Permissions, owner_id: int, row: Row | None, actions: tuple[Action, ...]
+    ) -> None:
         """E8 before E7: a caller below level "all" learns nothing about owners it may not see."""
         refused = perms.refusal(self.kind.owner, actions, row)
         if refused == "denied":
-            raise ApiError(403, "ACCESS_DENIED", "Access denied!")
+            raise OwnerAccessDenied(self.kind.owner, owner_id)
         if refused == "missing":
-            raise ApiError(400, "NOT_FOUND", "Not found.")
+            raise OwnerNotFound(self.kind.owner, owner_id)
 
     def check_bound(
         self, tx: Transaction, perms: Permissions, bound_ids: Sequence[int], must_exist: bool = True
     ) -> None:
         """E10/E11 for each bound entity in request order (E10 first, docs/deviations.md)."""
-        bound, title = self.kind.bound, self.kind.bound.title
+        bound = self.kind.bound
         rows = tx.access_rows(bound, list(bound_ids))
         for bound_id in dict.fromkeys(bound_ids):
             row = rows.get(bound_id)
             if row is None and must_exist:
-                raise ApiError(400, "NOT_FOUND", f"{title} #{bound_id} not found.")
+                raise BoundNotFound(bound, bound_id)
             if not perms.can(bound, "read", row):
-                raise bad_request(f"[{title} #{bound_id}] Access denied.")
+                raise BoundAccessDenied(bound, bound_id)
 
-    # Checked operations (the owner was checked by the caller) ------------------------------------
+    # Operations: the owner, then the bound ids, then the bound entities, then the write -----------
 
     def items(self, tx: Transaction, perms: Permissions, owner_id: int) -> list[Binding]:
         """The owner's bindings, read with the owner in one statement (the hottest call there is)."""
         row, bindings = self.engine.get_with_owner(tx, owner_id)
-        self.check_owner_row(perms, row, ("read",))
+        self.check_owner_row(perms, owner_id, row, ("read",))
         return bindings
 
-    def replace(self, tx: Transaction, perms: Permissions, owner_id: int, wanted: Sequence[Wanted]) -> None:
-        self.check_bound(tx, perms, [w.bound_id for w in wanted])
-        self.engine.replace(tx, owner_id, wanted)
+    def replace(self, tx: Transaction, perms: Permissions, command: SetBindings) -> None:
+        self.check_owner(tx, perms, command.owner_id, ("update",))
+        for index, item in enumerate(command.items):
+            if item.bound_id <= 0:
+                raise InvalidBindingItem(self.kind, index)
+        self.check_bound(tx, perms, [item.bound_id for item in command.items])
+        self.engine.replace(tx, command.owner_id, command.items)
 
-    def add(
-        self,
-        tx: Transaction,
-        perms: Permissions,
-        owner_id: int,
-        bound_id: int,
-        *,
-        sort: int | None,
-        primary: bool,
-    ) -> bool:
-        self.check_bound(tx, perms, [bound_id])
-        return self.engine.add(tx, owner_id, bound_id, sort, primary)
+    def clear(self, tx: Transaction, perms: Permissions, owner_id: int) -> None:
+        self.check_owner(tx, perms, owner_id, ("read", "update"))
+        self.engine.clear(tx, owner_id)
 
-    def remove(self, tx: Transaction, perms: Permissions, owner_id: int, bound_id: int) -> bool:
+    def add(self, tx: Transaction, perms: Permissions, command: AddBinding) -> bool:
+        wanted = command.binding
+        self._check_one(tx, perms, command.owner_id, wanted.bound_id)
+        return self.engine.add(tx, command.owner_id, wanted.bound_id, wanted.sort, wanted.primary)
+
+    def remove(self, tx: Transaction, perms: Permissions, command: RemoveBinding) -> bool:
         """Unbind one; a bound id that no longer exists may still be unbound (no E10)."""
-        self.check_bound(tx, perms, [bound_id], must_exist=False)
-        return self.engine.remove(tx, owner_id, bound_id)
+        self._check_one(tx, perms, command.owner_id, command.bound_id, must_exist=False)
+        return self.engine.remove(tx, command.owner_id, command.bound_id)
+
+    def _check_one(
+        self, tx: Transaction, perms: Permissions, owner_id: int, bound_id: int, must_exist: bool = True
+    ) -> None:
+        self.check_owner(tx, perms, owner_id, ("update",))
+        if bound_id <= 0:
+            raise InvalidBoundId(self.kind)
+        self.check_bound(tx, perms, [bound_id], must_exist)

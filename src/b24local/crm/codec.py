@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from b24local.clock import iso_local
 from b24local.crm.values import php_float, php_int
 from b24local.model.fields import Field
-from b24local.protocol.envelope import iso_local
 
 #: Field types holding the id of another record: 0 or less means "none" and is stored as NULL.
 REFERENCE_TYPES = frozenset({"user", "crm_company", "crm_contact", "crm_lead"})

@@ -6,15 +6,15 @@ Nothing is written here: the entity service applies what these return.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from b24local.crm.codec import InvalidValue, is_empty, php_string, to_column
 from b24local.crm.entities import EntityType, list_fields, primary_fields
+from b24local.crm.errors import InvalidField, MultifieldNotFound
 from b24local.crm.values import as_php_array, is_numeric_id, php_int
 from b24local.model.fields import Field
-from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import MultifieldRow, Row
 
 DEFAULT_VALUE_TYPE = "WORK"
@@ -43,17 +43,13 @@ class MultifieldPlan:
     final: list[tuple[str, str, str]] = field(default_factory=list)  # what the element has afterwards
 
 
-def _bad_field(name: str, reason: str) -> ApiError:
-    return bad_request(f"Field '{name}' is not valid: {reason}.")
-
-
 def _id_list(name: str, value: Any) -> list[int]:
     """CONTACT_IDS: bare ids in order; duplicates collapse, zeros and empties are ignored (L2)."""
     if value == "":
         return []
     items = as_php_array(value)
     if items is None:
-        raise _bad_field(name, "it must be an array of IDs")
+        raise InvalidField(name, "it must be an array of IDs")
     out: list[int] = []
     for index, item in enumerate(items):
         number = _one_id(name, item, f"item #{index}")
@@ -66,7 +62,7 @@ def _one_id(name: str, value: Any, what: str = "the value") -> int:
     if value is None or value == "":
         return 0
     if not is_numeric_id(value):
-        raise _bad_field(name, f"{what} is not an ID")
+        raise InvalidField(name, f"{what} is not an ID")
     return php_int(value)
 
 
@@ -74,7 +70,7 @@ def _mf_text(type_id: str, index: int, key: str, value: Any) -> str:
     try:
         return php_string(value)
     except InvalidValue:
-        raise _bad_field(type_id, f"item #{index} has an invalid {key}") from None
+        raise InvalidField(type_id, f"item #{index} has an invalid {key}") from None
 
 
 def _is_yes(value: Any) -> bool:
@@ -91,7 +87,7 @@ class InputReader:
         self._single = primary_fields(entity)
         self._plural = list_fields(entity)
 
-    def read(self, fields: dict[Any, Any], adding: bool) -> Input:
+    def read(self, fields: Mapping[Any, Any], adding: bool) -> Input:
         """Split `fields` into column values, multifield items and binding requests (M1).
 
         Unknown and read-only fields are ignored; a value that cannot be converted is refused.
@@ -113,7 +109,7 @@ class InputReader:
                     continue
                 items = as_php_array(value)
                 if items is None:
-                    raise _bad_field(fld.name, "it must be an array of objects")
+                    raise InvalidField(fld.name, "it must be an array of objects")
                 out.multifields[fld.name] = items
             elif fld.name in self._single:
                 kind = self._single[fld.name]
@@ -128,7 +124,7 @@ class InputReader:
         try:
             converted = to_column(fld, value)
         except InvalidValue as error:
-            raise _bad_field(fld.name, str(error)) from None
+            raise InvalidField(fld.name, str(error)) from None
         if fld.name == "ASSIGNED_BY_ID" and converted is None:
             return  # 0 or empty: the caller on add, no change on update
         out.columns[fld.column] = converted
@@ -147,7 +143,7 @@ def plan_multifields(
     for type_id, items in given.items():
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                raise _bad_field(type_id, f"item #{index} is not an object")
+                raise InvalidField(type_id, f"item #{index} is not an object")
             item_id = 0 if adding else php_int(item.get("ID"))
             value = item.get("VALUE")
             value = None if value is None else _mf_text(type_id, index, "VALUE", value)
@@ -164,7 +160,7 @@ def plan_multifields(
                 continue
             old = state.get(item_id)
             if old is None or old[0] != type_id:
-                raise ApiError(400, "NOT_FOUND", f"{type_id} value #{item_id} not found.")
+                raise MultifieldNotFound(type_id, item_id)
             if delete or value == "":
                 plan.deletes.append(item_id)
                 plan.updates.pop(item_id, None)

@@ -7,7 +7,7 @@ read from :data:`~b24local.model.query.OPERATORS`; field values are coerced as t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from b24local.crm.codec import (
     printer_for,
 )
 from b24local.crm.entities import EntityType, primary_fields
+from b24local.crm.errors import InvalidFilter
 from b24local.crm.values import as_php_array, php_int
 from b24local.model.fields import Field
 from b24local.model.query import (
@@ -38,7 +39,6 @@ from b24local.model.query import (
     PrimaryBound,
     Term,
 )
-from b24local.protocol.errors import bad_request
 
 #: Values of one `=`/`!`/`@`/`!@` list: it is one IN, bound as one parameter whatever its length
 #: (the request decoder admits 10,000 values in all).
@@ -126,15 +126,12 @@ class ListGrammar:
         self.star = Shape(plain, ())
         self.full = Shape(plain, self.multifields)
 
-    def select(self, raw: Any) -> Shape:
-        """Default and "*": every field but multifields; multifields by name; unknown names ignored."""
-        if raw is None or raw == "":
+    def select(self, names: Sequence[str]) -> Shape:
+        """No names and "*": every field but multifields; multifields by name; unknown names ignored."""
+        wanted = {n.strip().upper() for n in names}
+        if not wanted:
             return self.star
-        names = as_php_array(raw)
-        if names is None:
-            names = [raw]
-        wanted = {n.strip().upper() for n in names if isinstance(n, str)}
-        if not wanted or "*" in wanted:
+        if "*" in wanted:
             plain = self.star.fields
         else:
             plain = tuple(f for f in self.star.fields if f.name in wanted or f.name == "ID")
@@ -149,7 +146,7 @@ class ListGrammar:
         kind = self._single.get(fld.name)
         return PrimaryBound(kind) if kind is not None else None
 
-    def conditions(self, filters: dict[Any, Any]) -> list[Condition]:
+    def conditions(self, filters: Mapping[Any, Any]) -> list[Condition]:
         """`filter` as conditions; unknown fields are ignored, values coerced to the field type.
 
         At most :data:`FILTER_TERMS_MAX` comparisons in all, so that the SQL stays bounded."""
@@ -166,19 +163,20 @@ class ListGrammar:
             try:
                 cond = _condition(fld, term, op, value)
             except InvalidValue as error:
-                raise bad_request(f"Filter field '{key}' is not valid: {error}.") from None
+                raise InvalidFilter(key, str(error)) from None
             if cond is None:
                 continue
             terms += len(cond.parts) if isinstance(cond, (AnyOf, AllOf)) else 1
             if terms > FILTER_TERMS_MAX:
-                raise bad_request(
-                    f"Filter field '{key}' is not valid: the filter has more than {FILTER_TERMS_MAX} "
-                    "conditions (a list with = or ! counts as one, with another operator one per value)."
+                raise InvalidFilter(
+                    key,
+                    f"the filter has more than {FILTER_TERMS_MAX} conditions (a list with = or ! counts "
+                    "as one, with another operator one per value)",
                 )
             out.append(cond)
         return out
 
-    def order(self, raw: dict[Any, Any]) -> list[tuple[Term, bool]]:
+    def order(self, raw: Mapping[Any, Any]) -> list[tuple[Term, bool]]:
         """`order` {FIELD: ASC|DESC}, case-insensitive; unknown or unsortable fields ignored."""
         out: list[tuple[Term, bool]] = []
         for key, direction in raw.items():

@@ -1,11 +1,11 @@
 """The CRM entity service: leads and contacts as REST input, as stored rows and as REST output.
 
-No HTTP here: methods hand in the decoded parameters, the transaction and the caller's permissions.
-This module checks permissions, applies what :mod:`~b24local.crm.input` read of `fields` (columns,
-multifields C5, the lead's contact bindings through the binding service, lead-contact-bindings.md
-L1–L4, I4), calls the entity's rules (:mod:`~b24local.model.rules`), pages lists built by
-:mod:`~b24local.crm.listing` (M4, protocol.md Q1–Q3) and formats rows as a portal prints them (C4,
-with :mod:`~b24local.crm.codec`).
+No HTTP here: methods hand in a decoded command (crm/commands.py), the transaction and the caller's
+permissions, and word the domain errors raised here (crm/errors.py). This module checks permissions,
+applies what :mod:`~b24local.crm.input` read of `fields` (columns, multifields C5, the lead's contact
+bindings through the binding service, lead-contact-bindings.md L1–L4, I4), calls the entity's rules
+(:mod:`~b24local.model.rules`), pages lists built by :mod:`~b24local.crm.listing` (M4, protocol.md
+Q1–Q3) and formats rows as a portal prints them (C4, with :mod:`~b24local.crm.codec`).
 
 Everything is driven by the field definitions (:mod:`b24local.crm.entity_fields`): a field's
 ``storage`` and ``type`` decide how it is read, written, filtered and printed.
@@ -21,6 +21,7 @@ from typing import Any
 from b24local.crm.binding_service import BindingService
 from b24local.crm.bindings import Wanted
 from b24local.crm.codec import text_out
+from b24local.crm.commands import AddRecord, ListRecords, UpdateRecord
 from b24local.crm.entities import (
     ENTITIES,
     EntityType,
@@ -28,14 +29,20 @@ from b24local.crm.entities import (
     bindings_owned_by,
     primary_fields,
 )
+from b24local.crm.errors import (
+    AccessDenied,
+    BoundAccessDenied,
+    BoundNotFound,
+    InvalidField,
+    NotFound,
+    RuleBroken,
+)
 from b24local.crm.input import BindingInput, InputReader, MultifieldPlan, plan_multifields
 from b24local.crm.listing import ListGrammar, Shape, count_patterns
 from b24local.crm.permissions import Action, Level, Permissions
-from b24local.crm.values import id_param, param, php_int, php_map
+from b24local.model.page import ListPage
 from b24local.model.query import AllOf, Column, Cond, Query
 from b24local.model.rules import RuleViolation
-from b24local.protocol.envelope import ListPage
-from b24local.protocol.errors import ApiError, bad_request
 from b24local.storage.base import MultifieldRow, Row, Transaction
 
 PAGE_SIZE = 50
@@ -67,34 +74,22 @@ class Records:
         if self.has(name):
             row[name.lower()] = value
 
-    def _check_level(self, perms: Permissions, action: Action) -> None:
+    def check_level(self, perms: Permissions, action: Action) -> None:
+        """The caller may do ``action`` on some items of this type. Methods ask this before they decode
+        the parameters, as a portal does; each service method asks again."""
         if perms.level(self.entity, action) == Level.NONE:
-            raise bad_request("Access denied.")
-
-    def _id(self, params: dict[str, Any]) -> int:
-        entity_id = id_param(params)
-        if entity_id <= 0:
-            raise bad_request("ID is not defined or invalid.")
-        return entity_id
+            raise AccessDenied(self.entity)
 
     def _existing(self, tx: Transaction, perms: Permissions, action: Action, entity_id: int) -> Row:
         """The row, permission first (Permissions.refusal)."""
         row = tx.entity_get(self.entity, entity_id)
         refused = perms.refusal(self.entity, (action,), row)
-        if refused is not None:
-            raise bad_request("Access denied." if refused == "denied" else "Not found.")
+        if refused == "denied":
+            raise AccessDenied(self.entity, entity_id)
+        if refused == "missing":
+            raise NotFound(self.entity, entity_id)
         assert row is not None  # "missing" was refused above
         return row
-
-    @staticmethod
-    def _fields_param(params: dict[str, Any]) -> dict[Any, Any]:
-        fields = php_map(param(params, "fields"))
-        if fields is None:
-            raise bad_request("Parameter 'fields' must be array.")
-        extra = param(params, "params")
-        if extra is not None and not isinstance(extra, (dict, list)):
-            raise bad_request("Parameter 'params' must be array.")
-        return fields
 
     def _check_required(self, row: Row, changes: Row | None = None) -> None:
         """The entity's one-of-required rule on ``row``; on update only when ``changes`` touch it."""
@@ -102,7 +97,7 @@ class Records:
         if rule is None or (changes is not None and not rule.touched_by(changes)):
             return
         if not rule.is_met(row):
-            raise bad_request(rule.message)
+            raise RuleBroken(rule.message)
 
     def _stage_changes(self, tx: Transaction, row: Row, changes: Row, now: int, user_id: int) -> None:
         rule = self.entity.rules.stages
@@ -112,11 +107,11 @@ class Records:
             pipeline = changes.get(rule.pipelines.column) or 0
             if not tx.pipeline_exists(self.entity, pipeline):
                 column = rule.pipelines.column.upper()
-                raise bad_request(f"Field '{column}' is not valid: pipeline {pipeline} does not exist.")
+                raise InvalidField(column, f"pipeline {pipeline} does not exist")
         try:
             rule.apply(row, changes, now, user_id)
         except RuleViolation as error:
-            raise bad_request(str(error)) from None
+            raise RuleBroken(str(error)) from None
 
     def _add_defaults(self, row: Row, now: int) -> None:
         """The dates add fills in (the deal's BEGINDATE and CLOSEDATE), in the server's local time."""
@@ -138,9 +133,9 @@ class Records:
                 continue
             row = tx.access_rows(target, [value]).get(value)
             if row is None:
-                raise ApiError(400, "NOT_FOUND", f"{target.title} #{value} not found.")
+                raise BoundNotFound(target, value)
             if not perms.can(target, "read", row):
-                raise bad_request(f"[{target.title} #{value}] Access denied.")
+                raise BoundAccessDenied(target, value)
 
     # Multifields ---------------------------------------------------------------------------------
 
@@ -208,13 +203,12 @@ class Records:
 
     def fields(self, perms: Permissions) -> dict[str, Any]:
         """C3: every field as `crm.*.fields` prints it, in definition order."""
-        self._check_level(perms, "read")
+        self.check_level(perms, "read")
         return {f.name: f.describe() for f in self.entity.fields}
 
-    def add(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> int:
-        self._check_level(perms, "add")
-        fields = self._fields_param(params)
-        data = self.input.read(fields, adding=True)
+    def add(self, tx: Transaction, perms: Permissions, command: AddRecord) -> int:
+        self.check_level(perms, "add")
+        data = self.input.read(command.fields, adding=True)
         user_id, now = perms.ctx.user_id, int(time.time())
         row: Row = {}
         for fld in self.entity.columns:
@@ -237,7 +231,7 @@ class Records:
         plan = plan_multifields(data.multifields, (), adding=True)
         self._flags(plan.final, row)
         if not perms.can(self.entity, "add", row):
-            raise bad_request("Access denied.")
+            raise AccessDenied(self.entity)
         self._check_required(row)
         self._check_references(tx, perms, data.columns)
         bindings = self._binding_targets(tx, perms, data.bindings, None)
@@ -254,18 +248,16 @@ class Records:
         if rule is not None and rule.title is not None and not str(row.get("title") or "").strip():
             tx.entity_update(self.entity, new_id, {"title": rule.title.format(id=new_id)})
 
-    def get(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> dict[str, Any]:
-        self._check_level(perms, "read")
-        entity_id = self._id(params)
+    def get(self, tx: Transaction, perms: Permissions, entity_id: int) -> dict[str, Any]:
+        self.check_level(perms, "read")
         row = self._existing(tx, perms, "read", entity_id)
         return self._format_page([row], self.listing.full, tx)[0]
 
-    def update(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> bool:
-        self._check_level(perms, "update")
-        entity_id = self._id(params)
-        fields = self._fields_param(params)
+    def update(self, tx: Transaction, perms: Permissions, command: UpdateRecord) -> bool:
+        self.check_level(perms, "update")
+        entity_id = command.id
         row = self._existing(tx, perms, "update", entity_id)
-        data = self.input.read(fields, adding=False)
+        data = self.input.read(command.fields, adding=False)
         user_id, now = perms.ctx.user_id, int(time.time())
         changes = dict(data.columns)
         self._set(changes, "MODIFY_BY_ID", user_id)
@@ -289,10 +281,9 @@ class Records:
         self._apply_bindings(tx, entity_id, bindings)
         return True
 
-    def delete(self, tx: Transaction, perms: Permissions, params: dict[str, Any]) -> bool:
+    def delete(self, tx: Transaction, perms: Permissions, entity_id: int) -> bool:
         """M3: a lead's bindings go with it; a deleted contact is unbound everywhere (I4)."""
-        self._check_level(perms, "delete")
-        entity_id = self._id(params)
+        self.check_level(perms, "delete")
         self._existing(tx, perms, "delete", entity_id)
         for kind in self._owned:
             self._bindings[kind.name].engine.clear(tx, entity_id)
@@ -327,22 +318,22 @@ class Records:
         self,
         tx: Transaction,
         perms: Permissions,
-        params: dict[str, Any],
+        command: ListRecords,
         spend_patterns: Callable[[int], None] = lambda count: None,
     ) -> ListPage:
         """M4 with paging Q1–Q3: one SELECT for the page, one count(*) only when it is needed.
 
         ``spend_patterns`` is told how many substring and pattern comparisons the filter makes: each
         scans every row, so the caller bounds them across a request."""
-        self._check_level(perms, "read")
-        filters = self._array_param(params, "filter")
-        order = self._array_param(params, "order")
-        shape = self.listing.select(param(params, "select"))
-        conditions = self.listing.conditions(filters)
+        self.check_level(perms, "read")
+        shape = self.listing.select(command.select)
+        conditions = self.listing.conditions(command.filter)
         spend_patterns(count_patterns(conditions))
         where = AllOf((perms.read_scope(self.entity), *conditions))
-        start = php_int(param(params, "start"))
-        query = Query(where=where, order=self.listing.order(order), offset=max(start, 0), limit=PAGE_SIZE)
+        start = command.start
+        query = Query(
+            where=where, order=self.listing.order(command.order), offset=max(start, 0), limit=PAGE_SIZE
+        )
         rows = tx.entity_select(self.entity, query)
         items = self._format_page(rows, shape, tx)
         if start < 0:  # Q2: no counting
@@ -352,16 +343,6 @@ class Records:
         else:
             total = tx.entity_count(self.entity, where)
         return ListPage(items, total, start + PAGE_SIZE if start + len(rows) < total else None)
-
-    @staticmethod
-    def _array_param(params: dict[str, Any], name: str) -> dict[Any, Any]:
-        value = param(params, name)
-        if value is None or value == "":
-            return {}
-        array = php_map(value)
-        if array is None:
-            raise bad_request(f"Parameter '{name}' must be array.")
-        return array
 
     # Output --------------------------------------------------------------------------------------
 

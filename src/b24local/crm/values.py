@@ -1,4 +1,5 @@
-"""PHP value casts: parameters arrive as JSON values or as strings and are coerced as a portal does."""
+"""PHP value casts: field and filter values arrive as JSON values or as strings and are coerced as a
+portal does. Reading the parameters themselves (by name, as arrays) is methods/decode.py's business."""
 
 from __future__ import annotations
 
@@ -52,18 +53,6 @@ def php_float(value: Any) -> float:
     return 0.0
 
 
-_TRUE_WORDS = frozenset({"1", "true", "y", "yes"})
-
-
-def flag(value: Any) -> bool:
-    """A yes/no parameter (``halt``, ``full``): JSON booleans and numbers, or ``1/true/Y/yes`` in any case."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value != 0
-    return isinstance(value, str) and value.strip().lower() in _TRUE_WORDS
-
-
 def is_numeric_id(value: Any) -> bool:
     """An id given as an integer, an integral float or a decimal-digit string (E12's "numeric")."""
     if isinstance(value, bool):
@@ -84,27 +73,3 @@ def as_php_array(value: Any) -> list[Any] | None:
     if isinstance(value, dict):
         return list(value.values())
     return None
-
-
-def php_map(value: Any) -> dict[Any, Any] | None:
-    """A PHP array by its keys: maps as they are, lists keyed by position; None when not an array."""
-    if isinstance(value, list):
-        return dict(enumerate(value))
-    if isinstance(value, dict):
-        return value
-    return None
-
-
-def param(params: dict[str, Any], name: str) -> Any:
-    """A top-level parameter by its name as written, upper case, lower case or capitalised (P2)."""
-    for key in (name, name.upper(), name.lower(), name.capitalize()):
-        if key in params and params[key] is not None:
-            return params[key]
-    return None
-
-
-def id_param(params: dict[str, Any]) -> int:
-    """``id`` read from ``ID``, then ``id``, cast like PHP ``(int)`` (P1)."""
-    if params.get("ID") is not None:
-        return php_int(params["ID"])
-    return php_int(params.get("id"))

@@ -12,11 +12,11 @@ import re
 import time
 from typing import Any
 
-from b24local.crm.values import flag
-from b24local.methods import schemas
+from b24local.methods import decode, schemas
 from b24local.methods.registry import Calls, Param, Result, calls_method
+from b24local.model.page import ListPage
 from b24local.protocol.budget import ParamBudget
-from b24local.protocol.envelope import CURRENT_TIMING, CallTiming, ListPage
+from b24local.protocol.envelope import CURRENT_TIMING, CallTiming
 from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
 from b24local.protocol.params import parse_str
 
@@ -160,28 +160,35 @@ def _prepare(calls: Calls, command: Any) -> Prepared:
     return name, command_params
 
 
+CMD = Param(
+    "cmd",
+    "object",
+    True,
+    "Commands 'method?query' by key (object) or position (array); at most 50",
+    {"type": "object", "additionalProperties": {"type": "string"}},
+    decode.exact_or_upper,
+)
+HALT = Param(
+    "halt",
+    "boolean",
+    False,
+    "Stop at the first failing command (true/false, 1/0, Y/N)",
+    reader=decode.yes_no(decode.exact_or_upper),
+)
+
+
 @calls_method(
     "batch",
     scope="basic",
-    params=(
-        Param(
-            "cmd",
-            "object",
-            True,
-            "Commands 'method?query' by key (object) or position (array); at most 50",
-            {"type": "object", "additionalProperties": {"type": "string"}},
-        ),
-        Param("halt", "boolean", False, "Stop at the first failing command (true/false, 1/0, Y/N)"),
-    ),
+    params=(CMD, HALT),
     summary="Run up to 50 calls in one request.",
     result=BATCH_RESULT,
 )
 def batch(calls: Calls) -> dict[str, Any]:
-    params = calls.params
-    commands = _commands(params.get("cmd", params.get("CMD")))
+    commands = _commands(CMD.read(calls.params))
     if len(commands) > MAX_COMMANDS:
         raise ApiError(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
-    halt = flag(params.get("halt", params.get("HALT")))
+    halt = HALT.read(calls.params)
     prepared = [(key, _prepare(calls, command)) for key, command in commands]  # all before any runs
     results = Results()
     for key, ready in prepared:

@@ -1,8 +1,9 @@
 """What the binding family declares for the registry and the OpenAPI document, from a relation.
 
-Names, parameter labels and schemas are derived from the :class:`~b24local.crm.entities.BindingKind`:
-the owner entity's title gives "Lead ID", the bound entity's title the item's title ("Contact"), and
-``bound_field`` the item key (``CONTACT_ID``).
+Names, parameter labels, schemas and readers are derived from the
+:class:`~b24local.crm.entities.BindingKind`: the owner entity's title gives "Lead ID", the bound
+entity's title the item's title ("Contact"), and ``bound_field`` the item key (``CONTACT_ID``). The
+readers refuse with the contract's words (E1–E5).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from b24local.crm.entities import BindingKind
-from b24local.methods import schemas
+from b24local.methods import decode, schemas
 from b24local.methods.registry import Param, Schema
 
 _BOUND_ID: dict[str, Any] = {"type": "integer", "minimum": 1}
@@ -28,7 +29,13 @@ class BindingSchemas:
         self.kind = kind
         self.prefix = f"crm.{kind.owner.name}.{kind.bound.name}"
         field = kind.bound_field
-        self.id_param = Param("id", "integer", True, f"{kind.owner.title} ID", schemas.RECORD_ID)
+        id_text = f"{kind.owner.title} ID"
+        invalid_id = "The parameter {} is invalid or not defined."
+        read_id = decode.positive_id(invalid_id.format("ownerEntityID"))  # E2
+        self.id_param = Param("id", "integer", True, id_text, schemas.RECORD_ID, read_id)
+        # add and delete quote the name (E1); the same parameter to a reader of the document
+        read_quoted_id = decode.positive_id(invalid_id.format("'ownerEntityID'"))
+        self.quoted_id_param = Param("id", "integer", True, id_text, schemas.RECORD_ID, read_quoted_id)
         binding_input = self._input_schema()
         self.binding = self._binding_schema()
         self.items_param = Param(
@@ -37,14 +44,23 @@ class BindingSchemas:
             True,
             f"{field}, SORT, IS_PRIMARY of each {kind.bound.name}",
             {"type": "array", "items": binding_input},
+            decode.bindings(field, "The parameter items must be array."),  # E5
         )
-        self.add_fields_param = Param("fields", "object", True, f"{field}, SORT, IS_PRIMARY", binding_input)
+        self.add_fields_param = Param(
+            "fields",
+            "object",
+            True,
+            f"{field}, SORT, IS_PRIMARY",
+            binding_input,
+            decode.binding(field, "The parameter 'fields' must be array."),  # E3
+        )
         self.delete_fields_param = Param(
             "fields",
             "object",
             True,
             field,
             {"type": "object", "required": [field], "properties": {field: _BOUND_ID}},
+            decode.binding(field, "The parameter 'item' must be array."),  # E4
         )
 
     @property

@@ -1,19 +1,23 @@
 """The CRUD method family of a CRM entity type: crm.<entity>.fields/add/get/update/delete/list.
 
 One generic implementation over :class:`~b24local.crm.records.Records`; each entity's module is one
-call of :func:`register_family` (contract crud.md).
+call of :func:`register_family` (contract crud.md). Each handler asks the service whether the caller
+may do the action at all, then decodes its declared parameters into a command, then runs it: a caller
+without access learns "Access denied." before any word about its parameters, as on a portal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from b24local.crm.commands import AddRecord, ListRecords, UpdateRecord
 from b24local.crm.entities import EntityType
 from b24local.crm.records import Records
-from b24local.methods import schemas
+from b24local.methods import decode, schemas
 from b24local.methods.binding_schemas import plural
 from b24local.methods.registry import Call, Param, Result, method
-from b24local.protocol.envelope import ListPage
+from b24local.model.page import ListPage
 
 
 def register_family(entity: EntityType) -> Records:
@@ -21,18 +25,34 @@ def register_family(entity: EntityType) -> Records:
     records = Records(entity)
     prefix = f"crm.{entity.name}"
     noun = entity.title.lower()
-    id_param = Param("id", "integer", True, f"{entity.title} ID", schemas.RECORD_ID)
-    fields_schema = schemas.entity_input(entity)
-    fields_param = Param("fields", "object", True, f"Field values, see {prefix}.fields", fields_schema)
-    new_fields_param = Param(
-        "fields",
-        "object",
+    id_param = Param(
+        "id",
+        "integer",
         True,
-        f"Field values, see {prefix}.fields",
-        schemas.entity_new_input(entity, fields_schema),
+        f"{entity.title} ID",
+        schemas.RECORD_ID,
+        decode.positive_id("ID is not defined or invalid."),
     )
-    options_param = Param("params", "object", False, "Additional options (accepted, not used yet)")
+    fields_schema = schemas.entity_input(entity)
+    fields_text = f"Field values, see {prefix}.fields"
+    fields_reader = decode.array("Parameter 'fields' must be array.")
+    fields_param = Param("fields", "object", True, fields_text, fields_schema, fields_reader)
+    new_fields_schema = schemas.entity_new_input(entity, fields_schema)
+    new_fields_param = Param("fields", "object", True, fields_text, new_fields_schema, fields_reader)
+    options_param = Param(
+        "params",
+        "object",
+        False,
+        "Additional options (accepted, not used yet)",
+        reader=decode.array_or_none("Parameter 'params' must be array."),
+    )
     record = schemas.entity_record(entity)
+
+    def fields_of(params: Mapping[str, Any]) -> Mapping[Any, Any]:
+        """``fields``, once ``params`` (read after it) is an array or absent (M1)."""
+        fields = fields_param.read(params)
+        options_param.read(params)
+        return fields
 
     @method(
         f"{prefix}.fields", scope="crm", summary=f"Fields of a {noun}.", result=schemas.FIELD_DESCRIPTIONS
@@ -49,13 +69,15 @@ def register_family(entity: EntityType) -> Records:
         result=schemas.NEW_ID,
     )
     def add(call: Call) -> int:
-        return records.add(call.tx, call.perms, call.params)
+        records.check_level(call.perms, "add")
+        return records.add(call.tx, call.perms, AddRecord(fields_of(call.params)))
 
     @method(
         f"{prefix}.get", scope="crm", params=(id_param,), summary=f"One {noun} by ID.", result=Result(record)
     )
     def get(call: Call) -> dict[str, Any]:
-        return records.get(call.tx, call.perms, call.params)
+        records.check_level(call.perms, "read")
+        return records.get(call.tx, call.perms, id_param.read(call.params))
 
     @method(
         f"{prefix}.update",
@@ -66,7 +88,9 @@ def register_family(entity: EntityType) -> Records:
         result=schemas.BOOLEAN,
     )
     def update(call: Call) -> bool:
-        return records.update(call.tx, call.perms, call.params)
+        records.check_level(call.perms, "update")
+        command = UpdateRecord(id_param.read(call.params), fields_of(call.params))
+        return records.update(call.tx, call.perms, command)
 
     @method(
         f"{prefix}.delete",
@@ -77,33 +101,46 @@ def register_family(entity: EntityType) -> Records:
         result=schemas.BOOLEAN,
     )
     def delete(call: Call) -> bool:
-        return records.delete(call.tx, call.perms, call.params)
+        records.check_level(call.perms, "delete")
+        return records.delete(call.tx, call.perms, id_param.read(call.params))
+
+    select = Param(
+        "select",
+        "string[]",
+        False,
+        "Fields to return; default * (all but multifields)",
+        schemas.entity_select(entity),
+        decode.names,
+    )
+    filter_ = Param(
+        "filter",
+        "object",
+        False,
+        "Conditions: {FIELD: value}, prefixes = ! > >= < <= @ !@ % =% !%",
+        schemas.entity_filter(entity),
+        decode.array_or_empty("Parameter 'filter' must be array."),
+    )
+    order = Param(
+        "order",
+        "object",
+        False,
+        "{FIELD: ASC|DESC}",
+        schemas.entity_order(entity),
+        decode.array_or_empty("Parameter 'order' must be array."),
+    )
+    start = Param("start", "integer", False, "Offset, pages of 50; -1: no total", reader=decode.integer)
 
     @method(
         f"{prefix}.list",
         scope="crm",
-        params=(
-            Param(
-                "select",
-                "string[]",
-                False,
-                "Fields to return; default * (all but multifields)",
-                schemas.entity_select(entity),
-            ),
-            Param(
-                "filter",
-                "object",
-                False,
-                "Conditions: {FIELD: value}, prefixes = ! > >= < <= @ !@ % =% !%",
-                schemas.entity_filter(entity),
-            ),
-            Param("order", "object", False, "{FIELD: ASC|DESC}", schemas.entity_order(entity)),
-            Param("start", "integer", False, "Offset, pages of 50; -1: no total"),
-        ),
+        params=(select, filter_, order, start),
         summary=f"A page of {plural(noun)} matching a filter.",
         result=Result({"type": "array", "items": record}, page=True),
     )
     def list_(call: Call) -> ListPage:
-        return records.page(call.tx, call.perms, call.params, call.budget.spend_patterns)
+        records.check_level(call.perms, "read")
+        p = call.params  # read in this order: a bad filter is reported before a bad order
+        command = ListRecords(filter_.read(p), order.read(p), select.read(p), start.read(p))
+        return records.page(call.tx, call.perms, command, call.budget.spend_patterns)
 
     return records

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from b24local.auth.context import AuthContext
+from b24local.crm.errors import CrmError
 from b24local.crm.permissions import Permissions
+from b24local.methods.errors import api_error
 from b24local.methods.families import load_all
 from b24local.methods.official import unknown_method
-from b24local.methods.registry import Call, Calls, Method
+from b24local.methods.registry import AnyMethod, Call, Calls, CallsMethod, Method
 from b24local.protocol.budget import ParamBudget
 from b24local.protocol.errors import insufficient_scope, server_busy
 from b24local.storage.base import Storage, Transaction
@@ -48,7 +50,7 @@ class Dispatcher:
         self.methods = load_all()
         self.limits = limits
 
-    def find(self, name: str) -> Method:
+    def find(self, name: str) -> AnyMethod:
         found = self.methods.get(name.lower())
         if found is None:
             raise unknown_method(name)
@@ -69,9 +71,10 @@ class Dispatcher:
         of the decoder's limits (a method that runs other calls decodes theirs from it).
         """
         methods = self.methods
-        entry = methods.get(name) or methods.get(name.lower())
-        if entry is not None and entry.calls_handler is not None:
-            return self._run_calls(auth, entry, params, ParamBudget() if budget is None else budget)
+        found = methods.get(name) or methods.get(name.lower())
+        if isinstance(found, CallsMethod):
+            return self._run_calls(auth, found, params, ParamBudget() if budget is None else budget)
+        entry: Method | None = found
         started = time.perf_counter()
         ctx: AuthContext | None = auth if isinstance(auth, AuthContext) else None
         ran = False  # limits record only calls whose method ran (not refused ones)
@@ -88,9 +91,11 @@ class Dispatcher:
                 raise insufficient_scope()
             if self.limits is not None:
                 self.limits.check(ctx, entry.name, tx)
-            assert entry.handler is not None
             ran = True
-            return entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
+            try:
+                return entry.handler(Call(ctx, params, tx, Permissions(ctx, tx), request))
+            except CrmError as error:  # worded here, once, for direct calls and batch commands alike
+                raise api_error(error) from error
 
         write = entry is not None and entry.write
         snapshot = entry is None or entry.snapshot
@@ -111,15 +116,18 @@ class Dispatcher:
             raise server_busy() from None
 
     def _run_calls(
-        self, auth: AuthContext | Authenticator, entry: Method, params: dict[str, Any], budget: ParamBudget
+        self,
+        auth: AuthContext | Authenticator,
+        entry: CallsMethod,
+        params: dict[str, Any],
+        budget: ParamBudget,
     ) -> tuple[Any, float]:
         """A method that runs other calls: authenticate once, then each call has its own transaction."""
         # Inside the runner: a busy database or a rerun here answers as for any call (503), not 500.
         ctx = auth if isinstance(auth, AuthContext) else self._run(False, auth, True, entry.name)
         if not ctx.has_scope(entry.scope):
             raise insufficient_scope()
-        assert entry.calls_handler is not None
         started = time.perf_counter()
         calls = Calls(ctx, params, lambda name, p: self.call(ctx, name, p, budget), self.find, budget)
-        result = entry.calls_handler(calls)
+        result = entry.handler(calls)
         return result, time.perf_counter() - started

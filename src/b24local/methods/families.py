@@ -13,7 +13,7 @@ from b24local.crm.records import Records
 from b24local.methods import batch, system
 from b24local.methods.crm_bindings import register_binding_family
 from b24local.methods.crm_crud import register_family
-from b24local.methods.registry import REGISTRY, Method
+from b24local.methods.registry import REGISTRY, AnyMethod
 
 FAMILIES = (system, batch)
 RECORDS: dict[str, Records] = {name: register_family(entity) for name, entity in ENTITIES.items()}
@@ -22,6 +22,6 @@ BINDING_SERVICES: dict[str, BindingService] = {
 }
 
 
-def load_all() -> dict[str, Method]:
+def load_all() -> dict[str, AnyMethod]:
     """Every registered method by lower-case name (the families above registered on import)."""
     return REGISTRY

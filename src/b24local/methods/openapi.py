@@ -16,7 +16,7 @@ import orjson
 from b24local import __version__
 from b24local.methods import schemas
 from b24local.methods.families import load_all
-from b24local.methods.registry import Method, Param, Schema
+from b24local.methods.registry import AnyMethod, Method, Param, Schema
 
 _TYPES: dict[str, Schema] = {
     "integer": {"type": "integer"},
@@ -66,7 +66,7 @@ Success: `{"result", "time"}`, list methods add `total` and, when more rows foll
 """
 
 
-def _param_schema(param: Param) -> Schema:
+def _param_schema(param: Param[Any]) -> Schema:
     return param.schema if param.schema is not None else _TYPES[param.type]
 
 
@@ -99,7 +99,7 @@ def _scalars_only(schema: Schema) -> dict[str, Any]:
     return out
 
 
-def _query_parameter(param: Param) -> dict[str, Any] | None:
+def _query_parameter(param: Param[Any]) -> dict[str, Any] | None:
     """``param`` as a query parameter, or None when OpenAPI has no style for it (a list of objects)."""
     schema = _resolved(_param_schema(param))
     out: dict[str, Any] = {"name": param.name, "in": "query", "required": param.required}
@@ -116,7 +116,7 @@ def _query_parameter(param: Param) -> dict[str, Any] | None:
     return {**out, "schema": schema}
 
 
-def _body_schema(method: Method) -> dict[str, Any]:
+def _body_schema(method: AnyMethod) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "object",
         "properties": {p.name: {**_param_schema(p), "description": p.description} for p in method.params},
@@ -127,7 +127,7 @@ def _body_schema(method: Method) -> dict[str, Any]:
     return out
 
 
-def _request_body(method: Method) -> dict[str, Any]:
+def _request_body(method: AnyMethod) -> dict[str, Any]:
     schema = _body_schema(method)
     nested = {
         p.name: {"style": "deepObject", "explode": True}
@@ -143,7 +143,7 @@ def _request_body(method: Method) -> dict[str, Any]:
     }
 
 
-def _success(method: Method) -> dict[str, Any]:
+def _success(method: AnyMethod) -> dict[str, Any]:
     properties: dict[str, Schema] = {"result": method.result.schema, "time": schemas.TIME}
     required = ["result", "time"]
     if method.result.page:
@@ -158,26 +158,26 @@ def _success(method: Method) -> dict[str, Any]:
     return {"description": "Success", "content": {"application/json": {"schema": envelope}}}
 
 
-def _statuses(method: Method) -> list[str]:
+def _statuses(method: AnyMethod) -> list[str]:
     statuses = ["400", "401", "413", "500", "503"]
     if method.scope != "basic":
         statuses.append("403")
-    if method.handler is not None:  # batch's commands are accounted each, not batch itself
+    if isinstance(method, Method):  # batch's commands are accounted each, not batch itself
         statuses.append("429")
     return sorted(statuses)
 
 
-def notes(method: Method) -> list[str]:
+def notes(method: AnyMethod) -> list[str]:
     """What a reader should know beside the summary (also in docs/methods.md)."""
     out = [f"Scope `{method.scope}`."]
-    if method.write:
+    if isinstance(method, Method) and method.write:
         out.append("Writes in one transaction.")
     if not method.batch:
         out.append("Not allowed inside `batch`.")
     return out
 
 
-def _operation(method: Method, verb: str, oauth: bool) -> dict[str, Any]:
+def _operation(method: AnyMethod, verb: str, oauth: bool) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": f"{method.name.replace('.', '_')}_{'oauth' if oauth else 'webhook'}_{verb}",
         "tags": [method.scope],
@@ -204,7 +204,7 @@ _WEBHOOK_PARAMETERS = [
 ]
 
 
-def build(methods: Mapping[str, Method]) -> dict[str, Any]:
+def build(methods: Mapping[str, AnyMethod]) -> dict[str, Any]:
     """The whole document for ``methods`` (by name, as the registry keeps them)."""
     paths: dict[str, Any] = {}
     for name in sorted(methods):

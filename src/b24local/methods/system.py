@@ -5,12 +5,12 @@ user.admin, app.info. Their lists are generated from the method registry.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from b24local.crm.values import flag
-from b24local.methods import schemas
+from b24local.clock import iso_local
+from b24local.methods import decode, schemas
 from b24local.methods.registry import REGISTRY, Call, Param, Result, method
-from b24local.protocol.envelope import iso_local
 from b24local.protocol.errors import ApiError
 from b24local.storage.base import User
 
@@ -65,6 +65,21 @@ APP = schemas.strict_object(
 )
 
 
+def _scope_filter(name: str, params: Mapping[str, Any]) -> str | None:
+    """None when not given at all; empty means the basic methods."""
+    return str(params[name] or "basic").lower() if name in params else None
+
+
+# The system methods read their parameters under exactly the name given.
+_FULL = decode.yes_no(decode.exact)
+FULL_SCOPES = Param("full", "boolean", False, "true: every scope the server knows", reader=_FULL)
+FULL_METHODS = Param("full", "boolean", False, "true: every method", reader=_FULL)
+SCOPE = Param(
+    "scope", "string", False, "Only the methods of this scope; empty: the basic ones", reader=_scope_filter
+)
+NAME = Param("name", "string", True, "A method name", reader=decode.exact)
+
+
 def _user(call: Call) -> User:
     user = call.tx.user_get(call.ctx.user_id)
     if user is None:  # deleted between authentication and now
@@ -79,12 +94,12 @@ def all_scopes() -> list[str]:
 @method(
     "scope",
     scope="basic",
-    params=(Param("full", "boolean", False, "true: every scope the server knows"),),
+    params=(FULL_SCOPES,),
     summary="Scopes granted to the webhook or application.",
     result=schemas.STRINGS,
 )
 def scope(call: Call) -> list[str]:
-    if flag(call.params.get("full")):
+    if FULL_SCOPES.read(call.params):
         return all_scopes()
     return sorted(call.ctx.scopes)
 
@@ -92,19 +107,16 @@ def scope(call: Call) -> list[str]:
 @method(
     "methods",
     scope="basic",
-    params=(
-        Param("full", "boolean", False, "true: every method"),
-        Param("scope", "string", False, "Only the methods of this scope; empty: the basic ones"),
-    ),
+    params=(FULL_METHODS, SCOPE),
     summary="Methods available to the caller.",
     result=schemas.STRINGS,
 )
 def methods(call: Call) -> list[str]:
     names = sorted(REGISTRY)
-    if flag(call.params.get("full")):
+    if FULL_METHODS.read(call.params):
         return names
-    if "scope" in call.params:
-        wanted = str(call.params["scope"] or "basic").lower()
+    wanted = SCOPE.read(call.params)
+    if wanted is not None:
         return [n for n in names if REGISTRY[n].scope == wanted]
     return [n for n in names if call.ctx.has_scope(REGISTRY[n].scope)]
 
@@ -112,7 +124,7 @@ def methods(call: Call) -> list[str]:
 @method(
     "method.get",
     scope="basic",
-    params=(Param("name", "string", True, "A method name"),),
+    params=(NAME,),
     summary="Does a method exist, and may the caller call it?",
     result=Result(
         schemas.strict_object(
@@ -122,7 +134,7 @@ def methods(call: Call) -> list[str]:
     ),
 )
 def method_get(call: Call) -> dict[str, bool]:
-    name = call.params.get("name")
+    name = NAME.read(call.params)
     entry = REGISTRY.get(name.lower()) if isinstance(name, str) and name else None
     return {
         "isExisting": entry is not None,

@@ -1,2 +1,2 @@
 """The CRM model's types, below both crm/ and storage/: fields, entity and binding types, the list
-query. The declarations (LEAD, CONTACT, LEAD_CONTACT, their fields) stay in crm/."""
+query and its page. The declarations (LEAD, CONTACT, LEAD_CONTACT, their fields) stay in crm/."""

@@ -5,39 +5,16 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
 
+from b24local.clock import iso_local
+from b24local.model.page import ListPage
 from b24local.protocol.xml import to_xml
 
 JSON_TYPE = b"application/json; charset=utf-8"
 XML_TYPE = b"text/xml; charset=utf-8"
-
-
-@lru_cache(maxsize=8)
-def _iso_second(second: int) -> str:
-    # time.localtime and a format string: a quarter of the cost of datetime's astimezone().isoformat()
-    # (a list page prints four dates a row, each a different second).
-    local = time.localtime(second)
-    offset = local.tm_gmtoff
-    if offset % 60 or not 2 <= local.tm_year <= 9998:  # offsets with seconds (local mean time before
-        # 1900) and the first and last years datetime holds: as datetime prints them, or its error
-        return datetime.fromtimestamp(second).astimezone().isoformat(timespec="seconds")
-    sign = "+" if offset >= 0 else "-"
-    hours, minutes = divmod(abs(offset) // 60, 60)
-    return (
-        f"{local.tm_year:04d}-{local.tm_mon:02d}-{local.tm_mday:02d}T"
-        f"{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d}{sign}{hours:02d}:{minutes:02d}"
-    )
-
-
-def iso_local(ts: float) -> str:
-    """``2024-05-03T17:19:01+03:00`` in the server's local time zone (cached per second: every response
-    formats two of these)."""
-    return _iso_second(int(ts))
 
 
 @dataclass(slots=True)
@@ -66,15 +43,6 @@ class CallTiming:
 #: The timing of the call running now (a request, or one command of a batch): the limits' record step
 #: writes ``operating`` and ``operating_reset_at`` into it.
 CURRENT_TIMING: ContextVar[CallTiming | None] = ContextVar("CURRENT_TIMING", default=None)
-
-
-@dataclass(slots=True)
-class ListPage:
-    """What a list method returns: the rows plus the paging members of the envelope (Q1–Q2)."""
-
-    items: list[Any]
-    total: int
-    next: int | None = None
 
 
 def success_body(result: Any, timing: CallTiming) -> dict[str, Any]:
