@@ -24,7 +24,7 @@ from b24local.crm.errors import (
     OwnerNotFound,
 )
 from b24local.crm.permissions import Action, Permissions
-from b24local.storage.base import Binding, Row, Transaction
+from b24local.storage.base import Binding, CrmStore, Row
 
 
 class BindingService:
@@ -41,7 +41,7 @@ class BindingService:
             raise AccessDenied(None)
 
     def check_owner(
-        self, tx: Transaction, perms: Permissions, owner_id: int, actions: tuple[Action, ...]
+        self, tx: CrmStore, perms: Permissions, owner_id: int, actions: tuple[Action, ...]
     ) -> None:
         row = tx.access_rows(self.kind.owner, [owner_id]).get(owner_id)
         self.check_owner_row(perms, owner_id, row, actions)
@@ -57,7 +57,7 @@ class BindingService:
             raise OwnerNotFound(self.kind.owner, owner_id)
 
     def check_bound(
-        self, tx: Transaction, perms: Permissions, bound_ids: Sequence[int], must_exist: bool = True
+        self, tx: CrmStore, perms: Permissions, bound_ids: Sequence[int], must_exist: bool = True
     ) -> None:
         """E10/E11 for each bound entity in request order (E10 first, docs/deviations.md)."""
         bound = self.kind.bound
@@ -71,13 +71,13 @@ class BindingService:
 
     # Operations: the owner, then the bound ids, then the bound entities, then the write -----------
 
-    def items(self, tx: Transaction, perms: Permissions, owner_id: int) -> list[Binding]:
+    def items(self, tx: CrmStore, perms: Permissions, owner_id: int) -> list[Binding]:
         """The owner's bindings, read with the owner in one statement (the hottest call there is)."""
         row, bindings = self.engine.get_with_owner(tx, owner_id)
         self.check_owner_row(perms, owner_id, row, ("read",))
         return bindings
 
-    def replace(self, tx: Transaction, perms: Permissions, command: SetBindings) -> None:
+    def replace(self, tx: CrmStore, perms: Permissions, command: SetBindings) -> None:
         self.check_owner(tx, perms, command.owner_id, ("update",))
         for index, item in enumerate(command.items):
             if item.bound_id <= 0:
@@ -85,22 +85,22 @@ class BindingService:
         self.check_bound(tx, perms, [item.bound_id for item in command.items])
         self.engine.replace(tx, command.owner_id, command.items)
 
-    def clear(self, tx: Transaction, perms: Permissions, owner_id: int) -> None:
+    def clear(self, tx: CrmStore, perms: Permissions, owner_id: int) -> None:
         self.check_owner(tx, perms, owner_id, ("read", "update"))
         self.engine.clear(tx, owner_id)
 
-    def add(self, tx: Transaction, perms: Permissions, command: AddBinding) -> bool:
+    def add(self, tx: CrmStore, perms: Permissions, command: AddBinding) -> bool:
         wanted = command.binding
         self._check_one(tx, perms, command.owner_id, wanted.bound_id)
         return self.engine.add(tx, command.owner_id, wanted.bound_id, wanted.sort, wanted.primary)
 
-    def remove(self, tx: Transaction, perms: Permissions, command: RemoveBinding) -> bool:
+    def remove(self, tx: CrmStore, perms: Permissions, command: RemoveBinding) -> bool:
         """Unbind one; a bound id that no longer exists may still be unbound (no E10)."""
         self._check_one(tx, perms, command.owner_id, command.bound_id, must_exist=False)
         return self.engine.remove(tx, command.owner_id, command.bound_id)
 
     def _check_one(
-        self, tx: Transaction, perms: Permissions, owner_id: int, bound_id: int, must_exist: bool = True
+        self, tx: CrmStore, perms: Permissions, owner_id: int, bound_id: int, must_exist: bool = True
     ) -> None:
         self.check_owner(tx, perms, owner_id, ("update",))
         if bound_id <= 0:

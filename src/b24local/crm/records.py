@@ -43,7 +43,7 @@ from b24local.crm.permissions import Action, Level, Permissions
 from b24local.model.page import ListPage
 from b24local.model.query import AllOf, Column, Cond, Query
 from b24local.model.rules import RuleViolation
-from b24local.storage.base import MultifieldRow, Row, Transaction
+from b24local.storage.base import CrmStore, MultifieldRow, Row
 
 PAGE_SIZE = 50
 #: Field types that hold the id of a record of another entity type.
@@ -80,7 +80,7 @@ class Records:
         if perms.level(self.entity, action) == Level.NONE:
             raise AccessDenied(self.entity)
 
-    def _existing(self, tx: Transaction, perms: Permissions, action: Action, entity_id: int) -> Row:
+    def _existing(self, tx: CrmStore, perms: Permissions, action: Action, entity_id: int) -> Row:
         """The row, permission first (Permissions.refusal)."""
         row = tx.entity_get(self.entity, entity_id)
         refused = perms.refusal(self.entity, (action,), row)
@@ -99,7 +99,7 @@ class Records:
         if not rule.is_met(row):
             raise RuleBroken(rule.message)
 
-    def _stage_changes(self, tx: Transaction, row: Row, changes: Row, now: int, user_id: int) -> None:
+    def _stage_changes(self, tx: CrmStore, row: Row, changes: Row, now: int, user_id: int) -> None:
         rule = self.entity.rules.stages
         if rule is None:
             return
@@ -123,7 +123,7 @@ class Records:
             if row.get(column) is None:
                 row[column] = (today + datetime.timedelta(days=days)).isoformat()
 
-    def _check_references(self, tx: Transaction, perms: Permissions, changes: Row) -> None:
+    def _check_references(self, tx: CrmStore, perms: Permissions, changes: Row) -> None:
         """A column naming another record (the lead's and the deal's COMPANY_ID) must name one that
         exists and that the caller may read, like a bound entity (E10, E11)."""
         for fld in self.entity.columns:
@@ -147,7 +147,7 @@ class Records:
         has_imol = any(t == "IM" and v.startswith("imol|") for t, _, v in final)
         self._set(row, "HAS_IMOL", yes_no[has_imol])
 
-    def _apply_multifields(self, tx: Transaction, element_id: int, plan: MultifieldPlan) -> None:
+    def _apply_multifields(self, tx: CrmStore, element_id: int, plan: MultifieldPlan) -> None:
         for row_id in plan.deletes:
             tx.multifield_delete(row_id)
         for row_id, (value_type, value) in plan.updates.items():
@@ -158,7 +158,7 @@ class Records:
     # Bindings ------------------------------------------------------------------------------------
 
     def _binding_targets(
-        self, tx: Transaction, perms: Permissions, wanted: dict[str, BindingInput], owner_id: int | None
+        self, tx: CrmStore, perms: Permissions, wanted: dict[str, BindingInput], owner_id: int | None
     ) -> dict[str, tuple[list[int], list[int] | None]]:
         """Per binding kind: (bound ids now, bound ids wanted or None for no change) — L2, L3, E10, E11."""
         out: dict[str, tuple[list[int], list[int] | None]] = {}
@@ -192,7 +192,7 @@ class Records:
             changes["is_return_customer"] = rule.flag(row, bound)
 
     def _apply_bindings(
-        self, tx: Transaction, owner_id: int, bindings: dict[str, tuple[list[int], list[int] | None]]
+        self, tx: CrmStore, owner_id: int, bindings: dict[str, tuple[list[int], list[int] | None]]
     ) -> None:
         for kind_name, (_, target) in bindings.items():
             if target is not None:
@@ -206,7 +206,7 @@ class Records:
         self.check_level(perms, "read")
         return {f.name: f.describe() for f in self.entity.fields}
 
-    def add(self, tx: Transaction, perms: Permissions, command: AddRecord) -> int:
+    def add(self, tx: CrmStore, perms: Permissions, command: AddRecord) -> int:
         self.check_level(perms, "add")
         data = self.input.read(command.fields, adding=True)
         user_id, now = perms.ctx.user_id, int(time.time())
@@ -242,18 +242,18 @@ class Records:
         self._apply_bindings(tx, new_id, bindings)
         return new_id
 
-    def _default_title(self, tx: Transaction, new_id: int, row: Row) -> None:
+    def _default_title(self, tx: CrmStore, new_id: int, row: Row) -> None:
         """ "Deal #<ID>" for a deal added without a title (the ID is known only now)."""
         rule = self.entity.rules.add_defaults
         if rule is not None and rule.title is not None and not str(row.get("title") or "").strip():
             tx.entity_update(self.entity, new_id, {"title": rule.title.format(id=new_id)})
 
-    def get(self, tx: Transaction, perms: Permissions, entity_id: int) -> dict[str, Any]:
+    def get(self, tx: CrmStore, perms: Permissions, entity_id: int) -> dict[str, Any]:
         self.check_level(perms, "read")
         row = self._existing(tx, perms, "read", entity_id)
         return self._format_page([row], self.listing.full, tx)[0]
 
-    def update(self, tx: Transaction, perms: Permissions, command: UpdateRecord) -> bool:
+    def update(self, tx: CrmStore, perms: Permissions, command: UpdateRecord) -> bool:
         self.check_level(perms, "update")
         entity_id = command.id
         row = self._existing(tx, perms, "update", entity_id)
@@ -281,7 +281,7 @@ class Records:
         self._apply_bindings(tx, entity_id, bindings)
         return True
 
-    def delete(self, tx: Transaction, perms: Permissions, entity_id: int) -> bool:
+    def delete(self, tx: CrmStore, perms: Permissions, entity_id: int) -> bool:
         """M3: a lead's bindings go with it; a deleted contact is unbound everywhere (I4)."""
         self.check_level(perms, "delete")
         self._existing(tx, perms, "delete", entity_id)
@@ -297,7 +297,7 @@ class Records:
         return True
 
     @staticmethod
-    def _unlink(tx: Transaction, other: EntityType, column: str, entity_id: int) -> None:
+    def _unlink(tx: CrmStore, other: EntityType, column: str, entity_id: int) -> None:
         """Clear ``column`` of the ``other`` records that name the deleted one; a lead's return-customer
         flag that depended on it (its COMPANY_ID) is worked out again from its bindings."""
         rule = other.rules.return_customer
@@ -316,7 +316,7 @@ class Records:
 
     def page(
         self,
-        tx: Transaction,
+        tx: CrmStore,
         perms: Permissions,
         command: ListRecords,
         spend_patterns: Callable[[int], None] = lambda count: None,
@@ -346,7 +346,7 @@ class Records:
 
     # Output --------------------------------------------------------------------------------------
 
-    def _format_page(self, rows: list[Row], shape: Shape, tx: Transaction) -> list[dict[str, Any]]:
+    def _format_page(self, rows: list[Row], shape: Shape, tx: CrmStore) -> list[dict[str, Any]]:
         """Rows as a portal prints them; multifields and primaries for the whole page in one query each."""
         ids = [row["id"] for row in rows]
         multifields = tx.multifields_of(self.entity, ids) if shape.multifields and ids else {}
