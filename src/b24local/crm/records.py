@@ -1,8 +1,8 @@
-"""The CRM entity service: leads and contacts as REST input, as stored rows and as REST output.
+"""The CRM entity service: records of any entity (lead, contact, deal, company) in and out.
 
 No HTTP here: methods hand in a decoded command (crm/commands.py), the transaction and the caller's
 permissions, and word the domain errors raised here (crm/errors.py). This module checks permissions,
-applies what :mod:`~b24local.crm.input` read of `fields` (columns, multifields C5, the lead's contact
+applies what :mod:`~b24local.crm.input` read of `fields` (columns, multifields C5, the owner's
 bindings through the binding service, lead-contact-bindings.md L1–L4, I4), calls the entity's rules
 (:mod:`~b24local.model.rules`), pages lists built by :mod:`~b24local.crm.listing` (M4, protocol.md
 Q1–Q3) and formats rows as a portal prints them (C4, with :mod:`~b24local.crm.codec`).
@@ -51,7 +51,7 @@ REFERENCED = {f"crm_{e.name}": e for e in ENTITIES.values()}
 
 
 class Records:
-    """add/get/update/delete/list/fields for one entity type (lead, contact)."""
+    """add/get/update/delete/list/fields for one entity type (crm/entities.py ENTITIES)."""
 
     def __init__(self, entity: EntityType) -> None:
         self.entity = entity
