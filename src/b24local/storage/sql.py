@@ -102,7 +102,7 @@ class SqlCompiler:
             kind = term.kind
             return (
                 f"(SELECT b.{kind.bound_column} FROM {kind.table} b WHERE b.{kind.owner_column} = "
-                f"{table}.id AND b.is_primary = 'Y')"
+                f"{table}.id AND b.{kind.primary_column} = 'Y')"
             )
         raise ValueError(f"term {term!r} has no scalar form")
 
