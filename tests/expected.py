@@ -25,7 +25,8 @@ TIME_KEYS = frozenset(
 #: A date-time as a portal writes it: ``2024-05-23T18:18:25+02:00``.
 ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 
-#: The ``result`` of ``crm.lead.contact.fields``, in the order a portal sends the keys.
+#: The ``result`` of ``crm.lead.contact.fields``, in the order a portal sends the keys (also of
+#: ``crm.deal.contact.fields`` and ``crm.company.contact.fields``: the same item key and titles).
 LEAD_CONTACT_FIELDS = {
     "SORT": {
         "type": "integer",
@@ -53,6 +54,22 @@ LEAD_CONTACT_FIELDS = {
         "isMultiple": False,
         "isDynamic": False,
         "title": "Contact",
+    },
+}
+
+#: The ``result`` of ``crm.contact.company.fields`` (the item key is the company's; official page
+#: contacts/company/crm-contact-company-fields.md).
+CONTACT_COMPANY_FIELDS = {
+    "SORT": LEAD_CONTACT_FIELDS["SORT"],
+    "IS_PRIMARY": LEAD_CONTACT_FIELDS["IS_PRIMARY"],
+    "COMPANY_ID": {
+        "type": "integer",
+        "isRequired": True,
+        "isReadOnly": False,
+        "isImmutable": False,
+        "isMultiple": False,
+        "isDynamic": False,
+        "title": "Company",
     },
 }
 

@@ -26,6 +26,8 @@ from typing import Any
 import httpx
 import psycopg
 
+from tests.invariants import INVARIANTS
+
 #: (contact id, sort, is_primary) of one lead, ordered by contact id.
 State = tuple[tuple[int, int, bool], ...]
 
@@ -208,8 +210,11 @@ class Database:
 
 def db_state(db_url: str, leads: list[int]) -> dict[int, State]:
     """The bindings of ``leads`` straight from the database (``LiveServer.db_url``: an SQLite file or
-    a PostgreSQL database), after checking I1 and I4 there."""
+    a PostgreSQL database), after checking I1 and I4 there, and on every binding table and side
+    (tests/invariants.py)."""
     with Database(db_url) as db:
+        broken = {rule: rows for rule, sql in INVARIANTS.items() if (rows := db.rows(sql)[:5])}
+        assert not broken, broken
         contacts = {r[0] for r in db.rows("SELECT id FROM crm_contact")}
         states: dict[int, State] = {}
         for lead in leads:

@@ -2,35 +2,20 @@
 
 An answer: status below 500; a body that parses as JSON (XML for ``.xml`` calls) and is an envelope
 (``result``, or ``error`` with ``error_description``); no command of a batch that failed inside.
-The database (contract lead-contact-bindings.md I1, I4): a lead with bindings has exactly one primary,
-and no binding names a missing contact or lead. Checked with plain SQL on the backend's own driver.
+The database (lead-contact-bindings.md I1, I4 for every binding pair and side, binding-family.md B3,
+B4): tests/invariants.py, plain SQL on the backend's own driver.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 from xml.etree import ElementTree
 
-import psycopg
-
 from tests.fuzz.encode import FuzzRequest
+from tests.invariants import INVARIANTS, Invariants
 
-INVARIANTS = {
-    "a lead with bindings has exactly one primary (I1)": (
-        "SELECT lead_id FROM crm_lead_contact GROUP BY lead_id "
-        "HAVING SUM(CASE WHEN is_primary = 'Y' THEN 1 ELSE 0 END) <> 1"
-    ),
-    "no binding to a missing contact (I4)": (
-        "SELECT b.lead_id, b.contact_id FROM crm_lead_contact b "
-        "LEFT JOIN crm_contact c ON c.id = b.contact_id WHERE c.id IS NULL"
-    ),
-    "no binding of a missing lead (I4)": (
-        "SELECT b.lead_id, b.contact_id FROM crm_lead_contact b "
-        "LEFT JOIN crm_lead l ON l.id = b.lead_id WHERE l.id IS NULL"
-    ),
-}
+__all__ = ["INVARIANTS", "Invariants", "answer_problems"]
 
 
 def answer_problems(request: FuzzRequest, status: int, body: bytes) -> list[str]:
@@ -76,25 +61,3 @@ def _batch_problems(parsed: dict[str, Any]) -> list[str]:
         for entry in entries
         if isinstance(entry, dict) and entry.get("error") == "INTERNAL_SERVER_ERROR"
     ]
-
-
-class Invariants:
-    """The database of the run, opened beside the server with the backend's own driver."""
-
-    def __init__(self, url: str) -> None:
-        self.conn: Any
-        if url.startswith("sqlite:"):
-            self.conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-        else:
-            self.conn = psycopg.connect(url, autocommit=True)
-
-    def violations(self) -> list[str]:
-        found = []
-        for rule, sql in INVARIANTS.items():
-            rows = self.conn.execute(sql).fetchmany(5)
-            if rows:
-                found.append(f"{rule}: {rows}")
-        return found
-
-    def close(self) -> None:
-        self.conn.close()

@@ -93,11 +93,13 @@ class InputReader:
         Unknown and read-only fields are ignored; a value that cannot be converted is refused.
         """
         out = Input()
+        # In the kind's declared order, not the caller's: the last one given wins, so that CONTACT_IDS
+        # takes precedence over a company's CONTACT_ID, which is a list too (L2, binding-family B2).
+        for name, kind in self._plural.items():
+            if fields.get(name) is not None:
+                out.bindings.setdefault(kind.name, BindingInput()).ids = _id_list(name, fields[name])
         for name, value in fields.items():
             if name in self._plural:
-                if value is not None:
-                    kind = self._plural[name]
-                    out.bindings.setdefault(kind.name, BindingInput()).ids = _id_list(name, value)
                 continue
             fld = self.entity.by_name.get(name) if isinstance(name, str) else None
             if fld is None or fld.is_read_only or (fld.is_immutable and not adding):
