@@ -133,8 +133,9 @@ class Permissions:
         does not exist (bindings E8 before E7; get/update/delete of an entity likewise). Each caller
         words the two refusals as its methods do on a portal.
         """
-        if not all(self.can(entity, action, item) for action in actions):
-            return "denied"
+        for action in actions:
+            if not self.can(entity, action, item):
+                return "denied"
         return "missing" if item is None else None
 
     def read_scope(self, entity: EntityType) -> Condition:

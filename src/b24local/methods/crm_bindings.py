@@ -10,7 +10,7 @@ once per relation by methods/families.py. Each handler checks E9, decodes its de
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from b24local.crm.binding_service import BindingService
@@ -32,14 +32,12 @@ def register_binding_family(kind: BindingKind) -> BindingService:
     return service
 
 
-def _item(kind: BindingKind, binding: Binding) -> dict[str, Any]:
-    primary = "Y" if binding.is_primary else "N"
-    return {
-        kind.bound_field: binding.bound_id,
-        "SORT": binding.sort,
-        "ROLE_ID": binding.role_id,
-        "IS_PRIMARY": primary,
-    }
+def _items(key: str, bindings: Sequence[Binding]) -> list[dict[str, Any]]:
+    """Bindings as items.get prints them: one comprehension, no call per binding (the hottest read)."""
+    return [
+        {key: b.bound_id, "SORT": b.sort, "ROLE_ID": b.role_id, "IS_PRIMARY": "Y" if b.is_primary else "N"}
+        for b in bindings
+    ]
 
 
 def _write_method(name: str, params: tuple[Param[Any], ...], summary: str) -> Callable[[Handler], Handler]:
@@ -74,7 +72,7 @@ def _register_reads(kind: BindingKind, service: BindingService, shapes: BindingS
     def items_get(call: Call) -> list[dict[str, Any]]:
         service.check_crm_access(call.perms)
         owner_id = shapes.id_param.read(call.params)
-        return [_item(kind, b) for b in service.items(call.tx, call.perms, owner_id)]
+        return _items(kind.bound_field, service.items(call.tx, call.perms, owner_id))
 
 
 def _register_set(kind: BindingKind, service: BindingService, shapes: BindingSchemas) -> None:

@@ -230,7 +230,7 @@ def _parse_multipart(body: bytes, boundary: bytes, target: PhpArray, budget: Par
             raise invalid_request("Request parameters are not valid UTF-8") from None
 
 
-def _check_json(value: dict[str, Any], body: bytes, budget: ParamBudget) -> None:
+def _check_json(value: dict[str, Any], brackets: int, budget: ParamBudget) -> None:
     """Spend a key for every object key and list element; refuse containers nested too deep.
 
     Iterative, so that a deeply nested body (orjson takes ~1000 levels) cannot exhaust the stack, and
@@ -238,7 +238,7 @@ def _check_json(value: dict[str, Any], body: bytes, budget: ParamBudget) -> None
     whole.
     """
     budget.spend(len(value))
-    if body.count(b"{") + body.count(b"[") == 1:  # only the top object: nothing nested to walk
+    if brackets == 1:  # only the top object: nothing nested to walk
         return
     stack: list[tuple[dict[str, Any] | list[Any], int, str]] = [
         (child, 1, name) for name, child in value.items() if isinstance(child, dict | list)
@@ -253,14 +253,13 @@ def _check_json(value: dict[str, Any], body: bytes, budget: ParamBudget) -> None
                 stack.append((child, depth + 1, name))
 
 
-def _afford_containers(body: bytes, budget: ParamBudget) -> None:
+def _afford_containers(body: bytes, brackets: int, budget: ParamBudget) -> None:
     """Refuse, before parsing, a body with more nested objects and lists than keys left: each costs a
     key (an element or a value), and building millions of them is most of what parsing costs.
 
     Brackets inside strings do not count. Only a body with more brackets than keys left is looked at
     closer, and one with more strings than keys could hold (at most two per key) is refused unread."""
-    nested = body.count(b"[") + body.count(b"{") - 1
-    if nested <= budget.left:
+    if brackets - 1 <= budget.left:
         return
     unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
     if unescaped.count(b'"') // 2 > 2 * budget.left:
@@ -272,7 +271,8 @@ def _afford_containers(body: bytes, budget: ParamBudget) -> None:
 
 
 def _parse_json(body: bytes, budget: ParamBudget) -> dict[str, Any]:
-    _afford_containers(body, budget)
+    brackets = body.count(b"[") + body.count(b"{")  # objects and lists, strings' brackets included
+    _afford_containers(body, brackets, budget)
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -283,7 +283,7 @@ def _parse_json(body: bytes, budget: ParamBudget) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise invalid_request("Request body must be a JSON object")
-    _check_json(value, body, budget)
+    _check_json(value, brackets, budget)
     return value
 
 

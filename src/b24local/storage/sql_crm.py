@@ -28,10 +28,9 @@ def bindings_from_rows(rows: list[Any]) -> list[Binding]:
     return [_new_tuple(Binding, (r[0], r[1], r[2] == "Y", r[3])) for r in rows]
 
 
-def access_row(entity_id: Any, assigned_by_id: Any, opened: Any, *partition: tuple[str, Any]) -> Row:
-    """What a permission check reads of an item (crm.permissions.Permissions.can): the partition is
-    the deal's pipeline, for entities permitted per partition."""
-    return {"id": entity_id, "assigned_by_id": assigned_by_id, "opened": opened, **dict(partition)}
+def access_row(entity_id: Any, assigned_by_id: Any, opened: Any) -> Row:
+    """What a permission check reads of an item (crm.permissions.Permissions.can)."""
+    return {"id": entity_id, "assigned_by_id": assigned_by_id, "opened": opened}
 
 
 def access_columns(entity: EntityType, alias: str = "") -> str:
@@ -43,10 +42,11 @@ def access_columns(entity: EntityType, alias: str = "") -> str:
 
 
 def access_from(entity: EntityType, values: Sequence[Any]) -> Row:
+    row = access_row(values[0], values[1], values[2])
     column = entity.rules.permission_partition
-    if column is None:
-        return access_row(values[0], values[1], values[2])
-    return access_row(values[0], values[1], values[2], (column, values[3]))
+    if column is not None:  # the deal's pipeline
+        row[column] = values[3]
+    return row
 
 
 class CrmSql(SqlBase):
