@@ -34,11 +34,18 @@ def access_row(entity_id: Any, assigned_by_id: Any, opened: Any) -> Row:
 
 
 def access_columns(entity: EntityType, alias: str = "") -> str:
-    """The columns of :func:`access_row`, in its order."""
-    names = ["id", "assigned_by_id", "opened"]
-    if entity.rules.permission_partition is not None:
-        names.append(entity.rules.permission_partition)
-    return ", ".join(alias + n for n in names)
+    """The columns of :func:`access_row`, in its order (worked out once per entity and alias)."""
+    key = (entity.name, alias)
+    columns = _ACCESS_COLUMNS.get(key)
+    if columns is None:
+        names = ["id", "assigned_by_id", "opened"]
+        if entity.rules.permission_partition is not None:
+            names.append(entity.rules.permission_partition)
+        columns = _ACCESS_COLUMNS[key] = ", ".join(alias + n for n in names)
+    return columns
+
+
+_ACCESS_COLUMNS: dict[tuple[str, str], str] = {}
 
 
 def access_from(entity: EntityType, values: Sequence[Any]) -> Row:
