@@ -205,7 +205,7 @@ class PostgresTransaction(SqlTransaction):
         return new_id
 
 
-class _Scope:
+class _TxScope:
     """One transaction: commits when the block ends normally, rolls back on any exception; a lost
     race (deadlock, serialization failure) leaves as StorageBusy."""
 
@@ -313,11 +313,11 @@ class PostgresStorage:
             self._tx = PostgresTransaction(self.conn, self.serving)
         return self._tx
 
-    def read(self, snapshot: bool = True) -> _Scope:
-        return _Scope(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if snapshot else None, False)
+    def read(self, snapshot: bool = True) -> _TxScope:
+        return _TxScope(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if snapshot else None, False)
 
-    def write(self) -> _Scope:
-        return _Scope(self, "BEGIN ISOLATION LEVEL READ COMMITTED", writing=True)
+    def write(self) -> _TxScope:
+        return _TxScope(self, "BEGIN ISOLATION LEVEL READ COMMITTED", writing=True)
 
     def close(self) -> None:
         self.conn.close()

@@ -4,7 +4,7 @@ The server calls SQLite directly on its event loop: a call is a handful of index
 take microseconds, far less than a hop to a worker thread would cost. Within one process, calls
 therefore run one at a time; across processes (``serve --workers N``), ``BEGIN IMMEDIATE`` and the
 busy timeout serialise writers, and a database still busy after that is retried with backoff and
-finally reported as :class:`~b24local.storage.errors.StorageBusy` (``_Scope``), never as a raw error.
+finally reported as :class:`~b24local.storage.errors.StorageBusy` (``_TxScope``), never as a raw error.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def is_busy(exc: BaseException) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-class _Scope:
+class _TxScope:
     """One transaction: commits when the block ends normally, rolls back on any exception.
 
     ``BEGIN`` and ``COMMIT`` that find the database busy are retried with backoff until ``lock_wait``
@@ -303,10 +303,10 @@ class SqliteStorage:
         with self.read() as tx:
             return int(tx._one("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
-    def read(self, snapshot: bool = True) -> _Scope:
-        return _Scope(self._tx, "BEGIN" if snapshot else None, self.lock_wait)
+    def read(self, snapshot: bool = True) -> _TxScope:
+        return _TxScope(self._tx, "BEGIN" if snapshot else None, self.lock_wait)
 
-    def write(self) -> _Scope:
+    def write(self) -> _TxScope:
         checkpointer = self._checkpointer
         if checkpointer is not None and checkpointer.restart_wanted:
             # Only the frames since the background checkpoint are left: a few milliseconds here, and
@@ -314,7 +314,7 @@ class SqliteStorage:
             checkpointer.restart_wanted = False
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        return _Scope(self._tx, "BEGIN IMMEDIATE", self.lock_wait, self._writers)
+        return _TxScope(self._tx, "BEGIN IMMEDIATE", self.lock_wait, self._writers)
 
     def close(self) -> None:
         if self._checkpointer is not None:
