@@ -14,7 +14,14 @@ import logging
 import sys
 
 from b24local.cli import serve
-from b24local.cli.admin import USER_COMMANDS, app_create, db_upgrade, webhook_create, webhook_revoke
+from b24local.cli.admin import (
+    USER_COMMANDS,
+    app_create,
+    db_reset,
+    db_upgrade,
+    webhook_create,
+    webhook_revoke,
+)
 from b24local.cli.parser import CliError, build_parser
 from b24local.cli.serve import serving_storage
 from b24local.storage.errors import StorageError
@@ -31,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "app":
             return app_create(args)
         if args.command == "db":
-            return db_upgrade(args)
+            return db_upgrade(args) if args.action == "upgrade" else db_reset(args)
         if args.command == "webhook":
             return webhook_create(args) if args.action == "create" else webhook_revoke(args)
         return USER_COMMANDS[(args.command, args.action)](args)

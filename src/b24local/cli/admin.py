@@ -13,7 +13,9 @@ from b24local.auth.webhooks import hash_secret, new_code
 from b24local.cli.parser import CliError
 from b24local.config import Config, database_url
 from b24local.crm.entities import DEAL
+from b24local.crm.reset import reset_crm
 from b24local.storage.open import open_storage
+from b24local.storage.runner import run
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
@@ -31,6 +33,18 @@ def db_upgrade(args: argparse.Namespace) -> int:
         print("No pending migrations.")
     if current is not None:
         print(f"Schema version: {current}")
+    return 0
+
+
+def db_reset(args: argparse.Namespace) -> int:
+    """``db reset``: every CRM record goes, ids start at 1 again; users and credentials stay (T3)."""
+    storage = open_storage(database_url(args.database))
+    try:
+        # Through the runner: a writer holding a table it locks is a deadlock on PostgreSQL, run again.
+        run(storage, True, reset_crm)
+    finally:
+        storage.close()
+    print("Removed every CRM record, binding and multifield; ids start at 1 again.")
     return 0
 
 

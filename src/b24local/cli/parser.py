@@ -262,6 +262,11 @@ def build_parser() -> Parser:
     db_commands = db.add_subparsers(dest="action", required=True, parser_class=Parser)
     db_upgrade = db_commands.add_parser("upgrade", help="apply pending migrations, print the schema version")
     db_upgrade.add_argument("--database", metavar="URL", help="(default: $B24LOCAL_DATABASE_URL)")
+    db_reset = db_commands.add_parser(
+        "reset",
+        help="remove every CRM record, binding and multifield (ids start at 1); keep users and credentials",
+    )
+    db_reset.add_argument("--database", metavar="URL", help="(default: $B24LOCAL_DATABASE_URL)")
 
     app = commands.add_parser("app", help="manage OAuth 2.0 applications")
     app_commands = app.add_subparsers(dest="action", required=True, parser_class=Parser)

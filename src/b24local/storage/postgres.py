@@ -179,6 +179,16 @@ class PostgresTransaction(SqlTransaction):
     def _names(self, cur: psycopg.Cursor[Any]) -> tuple[str, ...]:
         return tuple(d.name for d in cur.description or ())
 
+    def _lock_tables(self, tables: Sequence[str]) -> None:
+        """EXCLUSIVE: readers go on seeing the state before; writers wait for the state after (a writer
+        already holding one of the tables makes a deadlock, which reruns that call)."""
+        self.conn.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
+
+    def _restart_ids(self, tables: Sequence[str]) -> None:
+        """Last in the transaction, since a RESTART is never rolled back; writers are still locked out."""
+        for table in tables:
+            self.conn.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH 1")
+
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """Lock the owner row before the first read or write of its bindings in a write call."""
         if not self.writing or (kind.owner.table, owner_id) in self._locked:

@@ -126,6 +126,21 @@ class CrmSql(SqlBase):
         ph = self.ph
         self.conn.execute(f"UPDATE {entity.table} SET {column} = NULL WHERE {column} = {ph}", (target_id,))
 
+    def crm_reset(self, entities: Sequence[EntityType], bindings: Sequence[BindingKind]) -> None:
+        numbered = ["crm_multifield", *(e.table for e in entities)]
+        tables = [*dict.fromkeys(k.table for k in bindings), *numbered]  # bindings before what they name
+        self._lock_tables(tables)
+        for table in tables:
+            self.conn.execute(f"DELETE FROM {table}")
+        self._restart_ids(numbered)
+
+    def _lock_tables(self, tables: Sequence[str]) -> None:
+        """Keep writers out of ``tables`` until the transaction ends (SQLite's write lock already does)."""
+
+    def _restart_ids(self, tables: Sequence[str]) -> None:
+        """The next insert into each of ``tables`` gets id 1."""
+        raise NotImplementedError
+
     _Q_PIPELINE_EXISTS = "SELECT 1 FROM crm_category WHERE entity_type_id = ? AND id = ?"
     _Q_PIPELINE_ADD = "INSERT INTO crm_category (entity_type_id, name) VALUES (?, ?)"
 

@@ -72,6 +72,10 @@ class SqliteTransaction(SqlTransaction):
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """``BEGIN IMMEDIATE`` already holds the database's write lock: nothing to lock."""
 
+    def _restart_ids(self, tables: Sequence[str]) -> None:
+        marks = ", ".join("?" for _ in tables)
+        self.conn.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", list(tables))
+
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         """One row: the owner's access columns and its bindings as one JSON array. Python's ``sqlite3``
         releases and retakes the GIL for every value it fetches (about a microsecond each here), so
