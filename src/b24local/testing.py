@@ -1,0 +1,131 @@
+"""pytest fixtures for testing an integration against b24local (a ``pytest11`` plugin, installed with
+b24local: no import or conftest line is needed).
+
+- ``b24local_server`` (session): ``b24local serve`` on a free loopback port over a temporary SQLite
+  database, or over the PostgreSQL database given with ``--b24local-database URL`` (or
+  ``$B24LOCAL_TEST_DATABASE_URL``); stopped at the end of the session.
+- ``b24local_webhook_url``: the URL of a webhook of user 1 (an administrator) with scope ``crm``,
+  made for the session: ``{base}/rest/1/{code}/``, to which a method name is appended.
+- ``b24local_reset``: the CRM data removed before the test (``b24local db reset``): every test that asks
+  for it starts with no leads, contacts, deals or companies, and ids from 1.
+
+A real server in its own process, as a test suite's code would meet a portal (docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+#: How long a server may take to listen.
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class B24LocalServer:
+    """A running ``b24local serve``."""
+
+    base_url: str  # http://127.0.0.1:PORT
+    database_url: str
+    webhook_url: str  # {base_url}/rest/1/{code}/
+    process: subprocess.Popen[str]
+
+    def reset(self) -> None:
+        """Remove every CRM record (``b24local db reset``); users and webhooks stay."""
+        _cli("db", "reset", "--database", self.database_url)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("b24local", "b24local test portal")
+    group.addoption(
+        "--b24local-database",
+        metavar="URL",
+        default=os.environ.get("B24LOCAL_TEST_DATABASE_URL"),
+        help="a PostgreSQL database for the b24local_server fixture "
+        "(default: $B24LOCAL_TEST_DATABASE_URL, else a temporary SQLite file)",
+    )
+
+
+def _cli(*argv: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "b24local", *argv], capture_output=True, text=True, check=False, timeout=60
+    )
+    if done.returncode:
+        raise RuntimeError(f"b24local {' '.join(argv[:2])} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"b24local serve did not listen on port {port} in time")
+
+
+def start(database_url: str, log: Path) -> B24LocalServer:
+    """``b24local serve`` on a free port over ``database_url`` (its output in ``log``), and a webhook of
+    user 1 with a code of this session's own."""
+    port = _free_port()
+    argv = [sys.executable, "-m", "b24local", "serve", "--port", str(port), "--database", database_url]
+    with log.open("w") as output:  # the server keeps its own copy of the descriptor
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_ready(port, time.monotonic() + START_TIMEOUT)
+        code = secrets.token_hex(12)
+        _cli("webhook", "create", "--database", database_url, "--user", "1", "--scope", "crm", "--code", code)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    base_url = f"http://127.0.0.1:{port}"
+    return B24LocalServer(base_url, database_url, f"{base_url}/rest/1/{code}/", process)
+
+
+@pytest.fixture(scope="session")
+def b24local_server(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[B24LocalServer]:
+    folder = tmp_path_factory.mktemp("b24local")
+    url = pytestconfig.getoption("b24local_database") or f"sqlite:///{folder / 'b24local.db'}"
+    server = start(url, folder / "serve.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def b24local_webhook_url(b24local_server: B24LocalServer) -> str:
+    return b24local_server.webhook_url
+
+
+@pytest.fixture
+def b24local_reset(b24local_server: B24LocalServer) -> B24LocalServer:
+    b24local_server.reset()
+    return b24local_server
