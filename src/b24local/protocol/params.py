@@ -238,23 +238,25 @@ def _check_json(value: dict[str, Any], brackets: int, budget: ParamBudget) -> No
     """Spend a key for every object key and list element; refuse containers nested too deep.
 
     Iterative, so that a deeply nested body (orjson takes ~1000 levels) cannot exhaust the stack, and
-    each container is paid for before its elements are looked at, so a refused body is never walked
-    whole.
+    each container is counted before its elements are looked at, so that a body past the budget is
+    refused before it is walked whole. The keys are spent in one call at the end (a call per
+    container cost more than the walk of an items.set's five bindings).
     """
-    budget.spend(len(value))
-    if brackets == 1:  # only the top object: nothing nested to walk
-        return
-    stack: list[tuple[dict[str, Any] | list[Any], int, str]] = [
-        (child, 1, name) for name, child in value.items() if isinstance(child, _CONTAINERS)
-    ]
-    while stack:
-        item, depth, name = stack.pop()
-        budget.spend(len(item))
-        for child in item.values() if isinstance(item, dict) else item:
-            if isinstance(child, _CONTAINERS):
-                if depth >= MAX_NESTING:
-                    raise too_deep(name)
-                stack.append((child, depth + 1, name))
+    keys = len(value)
+    if brackets > 1:  # else only the top object: nothing nested to walk
+        left = budget.left
+        stack = [(child, 1, name) for name, child in value.items() if isinstance(child, _CONTAINERS)]
+        while stack and keys <= left:
+            item, depth, name = stack.pop()
+            keys += len(item)
+            if keys > left:
+                break  # refused below, unwalked
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, _CONTAINERS):
+                    if depth >= MAX_NESTING:
+                        raise too_deep(name)
+                    stack.append((child, depth + 1, name))
+    budget.spend(keys)
 
 
 def _afford_containers(body: bytes, brackets: int, budget: ParamBudget) -> None:
