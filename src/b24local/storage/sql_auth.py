@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,7 +123,8 @@ class OAuthSql(SqlBase):
         self.conn.execute(self._Q_CODE_ADD, (app_id, user_id, code_hash, expires_at))
 
     def oauth_code_take(self, app_id: int, code_hash: str, now: float) -> int | None:
-        row = self.conn.execute(self._Q_CODE_TAKE, (code_hash, app_id, now)).fetchone()
+        # Whole seconds, as stored: PostgreSQL compares a bigint column with an integer only.
+        row = self.conn.execute(self._Q_CODE_TAKE, (code_hash, app_id, math.floor(now))).fetchone()
         return None if row is None else int(row[0])
 
     def oauth_token_add(
@@ -141,7 +143,7 @@ class OAuthSql(SqlBase):
         )
 
     def oauth_refresh_take(self, app_id: int, refresh_hash: str, now: float) -> int | None:
-        row = self.conn.execute(self._Q_REFRESH_TAKE, (refresh_hash, app_id, now)).fetchone()
+        row = self.conn.execute(self._Q_REFRESH_TAKE, (refresh_hash, app_id, math.floor(now))).fetchone()
         return None if row is None else int(row[0])
 
     def oauth_login(self, access_hash: str) -> OAuthLogin | None:
