@@ -31,8 +31,7 @@ import httpx
 from b24local import clock
 from b24local.app import App
 from b24local.cli.parser import build_parser
-from b24local.cli.serve import _bootstrap, _limits, _oauth_settings, serving_storage
-from b24local.config import Config
+from b24local.cli.serve import _bootstrap, _limits, _oauth_settings, serving_config, serving_storage
 
 Message = MutableMapping[str, Any]
 AsgiApp = Callable[
@@ -269,7 +268,7 @@ class InProcessApp:
 
     def _build(self) -> App:
         args = self._args
-        config = Config(host=args.host, port=args.port, database_url=self.url)
+        config = serving_config(args, self.url)
         limits = _limits(args)
         storage = serving_storage(args, self.url)
         try:

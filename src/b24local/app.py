@@ -12,17 +12,18 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import orjson
-
+from b24local.admin.surface import ALLOW as ADMIN_ALLOW
+from b24local.admin.surface import PREFIX as ADMIN_PREFIX
+from b24local.admin.surface import AdminSurface
 from b24local.auth import oauth, webhooks
 from b24local.auth.context import AuthContext
 from b24local.auth.limits import Limits
 from b24local.auth.login_cache import LoginCache
 from b24local.config import Config
-from b24local.methods import openapi
 from b24local.methods.dispatch import Dispatcher
 from b24local.protocol.address import Address, parse_rest_path
 from b24local.protocol.budget import ParamBudget
+from b24local.protocol.cors import Cors
 from b24local.protocol.envelope import CURRENT_TIMING, JSON_TYPE, CallTiming, render, success_body
 from b24local.protocol.errors import (
     ApiError,
@@ -41,9 +42,7 @@ Send = Callable[[Message], Awaitable[None]]
 log = logging.getLogger("b24local")
 
 #: What an ``OPTIONS`` request is told (HEAD runs a method as GET does, as behind a portal's nginx).
-ALLOW_HEADERS = [(b"allow", b"GET, HEAD, POST, OPTIONS")]
-#: The OpenAPI description of /rest/; open to anyone, as it holds nothing secret (docs/deviations.md).
-OPENAPI_PATH = "/_b24local/openapi.json"
+ALLOW = b"GET, HEAD, POST, OPTIONS"
 
 
 class BodyTooLarge(Exception):
@@ -68,6 +67,10 @@ class App:
         #: Webhook logins worked out, valid while the database's auth epoch stays.
         self.login_cache = LoginCache()
         self.limits.connect(storage, self.dispatcher.lock_wait)
+        #: /_b24local/: the test portal's own surface (admin/).
+        self.admin = AdminSurface(config, storage)
+        #: CORS (T10), only with ``serve --cors-origin``.
+        self.cors = Cors(config.cors_origins) if config.cors_origins else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -114,15 +117,24 @@ class App:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         timing = CallTiming(start=time.time())
+        cors, allowed = self.cors, None
+        if cors is not None:
+            allowed = cors.allowed_origin(scope)
         if scope["method"] == "OPTIONS":  # a browser's preflight: never runs a method, never counts
-            await send({"type": "http.response.start", "status": 204, "headers": ALLOW_HEADERS})
+            allow = ADMIN_ALLOW if scope["path"].startswith(ADMIN_PREFIX) else ALLOW
+            headers = [(b"allow", allow)]
+            if cors is not None and allowed is not None:
+                headers += cors.preflight_headers(scope, allowed, allow)
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
+        if cors is not None and allowed is not None:
+            send = cors.wrap(send, allowed)
         if scope["path"].startswith("/oauth/"):
             await self.oauth.handle(scope, lambda: self._read_body(scope, receive), send)
             return
-        if scope["path"] == OPENAPI_PATH:
-            await _send_openapi(scope["method"], send)
+        if scope["path"].startswith(ADMIN_PREFIX):
+            await self.admin.handle(scope, lambda: self._read_body(scope, receive), send)
             return
         address = parse_rest_path(scope["path"])
         fmt = address.fmt if address else "json"
@@ -179,19 +191,6 @@ class App:
             return lambda tx: webhooks.authenticate(tx, user_id, code, self.login_cache)
         token = params.get("auth")
         return lambda tx: oauth.authenticate(tx, token)
-
-
-async def _send_openapi(http_method: str, send: Send) -> None:
-    headers = [(b"content-type", JSON_TYPE)]
-    if http_method in ("GET", "HEAD"):
-        status, payload = 200, openapi.document_json()
-    else:
-        status = 405
-        payload = orjson.dumps({"error": "METHOD_NOT_ALLOWED", "error_description": "Use GET"})
-        headers.append((b"allow", b"GET, HEAD"))
-    headers.append((b"content-length", str(len(payload)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if http_method == "HEAD" else payload})
 
 
 __all__ = ["JSON_TYPE", "App"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///b24local.db"
 DATABASE_ENV = "B24LOCAL_DATABASE_URL"
+ADMIN_TOKEN_ENV = "B24LOCAL_ADMIN_TOKEN"  # noqa: S105 (the name of a variable, not a secret)
 
 
 def redacted_url(url: str) -> str:
@@ -31,6 +32,11 @@ class Config:
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = 8 * 1024 * 1024
     tls: bool = False
+    #: The token of the test portal's surface (/_b24local/, contract T2); None keeps it closed.
+    #: Out of the repr, so that printing a Config never shows it.
+    admin_token: str | None = field(default=None, repr=False)
+    #: Origins whose pages may call the server from a browser (T10); "*" for any, () for none.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -39,6 +45,11 @@ class Config:
 
     def webhook_url(self, user_id: int, code: str) -> str:
         return f"{self.base_url}/rest/{user_id}/{code}/"
+
+
+def admin_token(given: str | None) -> str | None:
+    """``--admin-token``, else ``$B24LOCAL_ADMIN_TOKEN``, else None (an empty value counts as none)."""
+    return given or os.environ.get(ADMIN_TOKEN_ENV) or None
 
 
 def data_dir(given: str | None, url: str) -> Path:

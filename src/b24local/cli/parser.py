@@ -82,6 +82,15 @@ def _redirect_uri(text: str) -> str:
     return text
 
 
+def _origin(text: str) -> str:
+    from b24local.protocol.cors import normalise_origin
+
+    try:
+        return normalise_origin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 #: The deals of one pipeline other than the default one (crm.permissions.partition_key).
 _PIPELINE = re.compile(r"^deal_c[1-9][0-9]{0,9}$")
 
@@ -241,6 +250,21 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="server processes sharing the port and the database (default: 1)",
+    )
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="the Bearer token of the test portal's surface under /_b24local/ (default: "
+        "$B24LOCAL_ADMIN_TOKEN; without either that surface stays closed, health aside)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        type=_origin,
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages of ORIGIN (scheme://host[:port], or * for any) call the server from a browser; "
+        "repeatable (default: none)",
     )
     serve.add_argument(
         "--sqlite-synchronous",

@@ -18,7 +18,7 @@ from b24local.auth import oauth
 from b24local.auth.limits import Limits
 from b24local.auth.webhooks import hash_secret, new_code
 from b24local.cli.parser import CliError
-from b24local.config import Config, data_dir, database_url, redacted_url
+from b24local.config import Config, admin_token, data_dir, database_url, redacted_url
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
 from b24local.supervisor import STOP_SIGNALS, Stopped, raise_stopped, supervise
@@ -94,7 +94,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError("--tls-cert and --tls-key go together")
     url = database_url(args.database)
     tls = _tls_files(args, url)
-    config = Config(host=args.host, port=args.port, database_url=url, tls=tls is not None)
+    config = serving_config(args, url, tls=tls is not None)
     limits = _limits(args)
     connections = _connection_limits(args)
     sock = _bind(config.host, config.port)
@@ -130,6 +130,21 @@ def _serve(args: argparse.Namespace) -> int:
         return supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
     _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
     return 0
+
+
+def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> Config:
+    """The settings of a server process from its ``serve`` command line."""
+    token = admin_token(args.admin_token)
+    if token is not None and (not token.isascii() or not token.isprintable() or " " in token):
+        raise CliError("the admin token must be printable ASCII without spaces (it goes in a header)")
+    return Config(
+        host=args.host,
+        port=args.port,
+        database_url=url,
+        tls=tls,
+        admin_token=token,
+        cors_origins=tuple(args.cors_origin),
+    )
 
 
 def serving_storage(args: argparse.Namespace, url: str, *, serving: bool = True) -> Storage:

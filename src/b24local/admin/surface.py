@@ -1,0 +1,90 @@
+"""Routing of ``/_b24local/`` and its admin token (contract T2).
+
+Two resources are open to anyone, as they hold nothing secret: the health check (T1) and the OpenAPI
+document of /rest/. Everything else needs ``Authorization: Bearer <admin token>``, checked before the
+path is looked at, so that an unknown path tells a caller without the token nothing either. Webhook
+codes and OAuth tokens are never looked up here: only the admin token opens this surface (and /rest/
+never looks at it, so it opens nothing there).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+
+from b24local.admin.health import health
+from b24local.admin.http import Headers, ReadBody, Scope, Send, error_body, header, send_json
+from b24local.config import Config
+from b24local.methods import openapi
+from b24local.storage.base import Storage
+
+PREFIX = "/_b24local/"
+OPENAPI_PATH = "/_b24local/openapi.json"
+HEALTH_PATH = "/_b24local/health"
+#: What ``OPTIONS`` is told under /_b24local/ (the methods of its resources, T3–T9 included).
+ALLOW = b"GET, HEAD, POST, PUT, DELETE, OPTIONS"
+#: RFC 6750: a 401 names the scheme it wants.
+CHALLENGE = [(b"www-authenticate", b'Bearer realm="b24local"')]
+
+#: An authorised resource: (HTTP method, path, request body reader, send).
+Handler = Callable[[str, str, ReadBody, Send], Awaitable[None]]
+
+
+def _digest(token: str) -> bytes:
+    # Comparing digests of equal length keeps the comparison's time from telling the token's length.
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+class AdminSurface:
+    def __init__(self, config: Config, storage: Storage) -> None:
+        self.config = config
+        self.storage = storage
+        self._token_digest = None if config.admin_token is None else _digest(config.admin_token)
+        #: The resources behind the token, by path (T3–T9 add theirs).
+        self.routes: dict[str, Handler] = {}
+
+    async def handle(self, scope: Scope, read_body: ReadBody, send: Send) -> None:
+        path, http_method = scope["path"], scope["method"]
+        if path == HEALTH_PATH:
+            # A health answer is about now: no cache may keep it.
+            await self._public(http_method, send, self._health, [(b"cache-control", b"no-store")])
+        elif path == OPENAPI_PATH:
+            await self._public(http_method, send, lambda: (200, openapi.document_json()), [])
+        elif not self.authorised(scope):
+            await send_json(send, 401, self._refusal(), http_method, CHALLENGE)
+        elif (handler := self.routes.get(path)) is not None:
+            await handler(http_method, path, read_body, send)
+        else:
+            description = f"No such resource: {path}"
+            await send_json(send, 404, error_body("NOT_FOUND", description), http_method)
+
+    def authorised(self, scope: Scope) -> bool:
+        """``Authorization: Bearer <admin token>``, compared in constant time."""
+        if self._token_digest is None:
+            return False
+        scheme, _, given = (header(scope, b"authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return False
+        return hmac.compare_digest(_digest(given.strip()), self._token_digest)
+
+    def _refusal(self) -> dict[str, str]:
+        if self._token_digest is None:
+            why = "No admin token is set: start the server with --admin-token or $B24LOCAL_ADMIN_TOKEN"
+        else:
+            why = "The test portal's surface needs Authorization: Bearer <admin token>"
+        return error_body("INVALID_CREDENTIALS", why)
+
+    def _health(self) -> tuple[int, object]:
+        return health(self.config, self.storage)
+
+    @staticmethod
+    async def _public(
+        http_method: str, send: Send, answer: Callable[[], tuple[int, object]], headers: Headers
+    ) -> None:
+        if http_method not in ("GET", "HEAD"):
+            refusal = error_body("METHOD_NOT_ALLOWED", "Use GET")
+            await send_json(send, 405, refusal, http_method, [(b"allow", b"GET, HEAD")])
+            return
+        status, body = answer()
+        await send_json(send, status, body, http_method, headers)
