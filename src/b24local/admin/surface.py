@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 
+from b24local.admin import reset
 from b24local.admin.health import health
 from b24local.admin.http import Headers, ReadBody, Scope, Send, error_body, header, send_json
 from b24local.config import Config
@@ -42,7 +43,7 @@ class AdminSurface:
         self.storage = storage
         self._token_digest = None if config.admin_token is None else _digest(config.admin_token)
         #: The resources behind the token, by path (T3–T9 add theirs).
-        self.routes: dict[str, Handler] = {}
+        self.routes: dict[str, Handler] = {reset.PATH: reset.reset_handler(storage)}
 
     async def handle(self, scope: Scope, read_body: ReadBody, send: Send) -> None:
         path, http_method = scope["path"], scope["method"]
