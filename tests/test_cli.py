@@ -114,7 +114,8 @@ def test_user_and_webhook_create(fresh_live_server: LiveServer) -> None:
     random_hook = b24local("webhook", "create", "--database", db, "--user", "2", "--scope", "crm")
     assert random_hook.returncode == 0
     assert re.match(
-        rf"^{re.escape(fresh_live_server.base_url)}/rest/2/[a-z0-9]{{16}}/$", random_hook.stdout.splitlines()[-1]
+        rf"^{re.escape(fresh_live_server.base_url)}/rest/2/[a-z0-9]{{16}}/$",
+        random_hook.stdout.splitlines()[-1],
     )
 
 

@@ -98,6 +98,7 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise CliError("--tls-cert and --tls-key go together")
     url = database_url(args.database)
+    code = webhook_code(args)
     tls = _tls_files(args, url)
     config = Config(host=args.host, port=args.port, database_url=url, tls=tls is not None)
     limits = _limits(args)
@@ -109,7 +110,7 @@ def _serve(args: argparse.Namespace) -> int:
     # With workers, each opens its own storage after the fork: a connection never crosses one.
     storage = serving_storage(args, config.database_url, serving=workers == 1)
     try:
-        code, created = bootstrap(storage, config.base_url, webhook_code(args))
+        code, created = bootstrap(storage, config.base_url, code)
     finally:
         if workers > 1:
             storage.close()
