@@ -31,7 +31,8 @@ import httpx
 from b24local import clock
 from b24local.app import App
 from b24local.cli.parser import build_parser
-from b24local.cli.serve import _bootstrap, _limits, _oauth_settings, serving_config, serving_storage
+from b24local.cli.serve import _limits, _oauth_settings, serving_config, serving_storage, webhook_code
+from b24local.cli.webhooks import bootstrap
 
 Message = MutableMapping[str, Any]
 AsgiApp = Callable[
@@ -272,7 +273,7 @@ class InProcessApp:
         limits = _limits(args)
         storage = serving_storage(args, self.url)
         try:
-            self.code = _bootstrap(storage)
+            self.code, _ = bootstrap(storage, config.base_url, webhook_code(args))
             return App(config, storage, limits, _oauth_settings(args))
         except BaseException:
             storage.close()

@@ -264,18 +264,22 @@ def _read_line(lines: queue.Queue[str], deadline: float) -> str:
         return ""
 
 
-def start_server(db: Path | str, *extra: str, webhook_path: str | None = None) -> LiveServer:
+def start_server(
+    db: Path | str, *extra: str, webhook_path: str | None = None, env: dict[str, str] | None = None
+) -> LiveServer:
     """A server on a free port, on an SQLite file (a path) or a database URL. On an existing database
     no webhook is printed: pass the ``/rest/{user}/{code}/`` part of one made earlier as
-    ``webhook_path``. Only in a test marked ``live`` (``make test-fast`` leaves those out)."""
+    ``webhook_path``. ``env``: variables added to the server's environment. Only in a test marked
+    ``live`` (``make test-fast`` leaves those out)."""
     item = RUNNING[-1] if RUNNING else None
     if item is not None and item.get_closest_marker("live") is None:
         raise RuntimeError(f"{item.nodeid} starts a live server: mark it live (tests/conftest.py)")
     db_path = db if isinstance(db, Path) else None
     url = f"sqlite:///{db}" if isinstance(db, Path) else db
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("B24LOCAL_DATABASE_URL", None)
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment.pop("B24LOCAL_DATABASE_URL", None)
+    environment.update(env or {})
     process = subprocess.Popen(
         [
             sys.executable,
@@ -291,7 +295,7 @@ def start_server(db: Path | str, *extra: str, webhook_path: str | None = None) -
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=environment,
     )
     assert process.stdout is not None
     webhook = ""

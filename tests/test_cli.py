@@ -101,8 +101,9 @@ def test_user_and_webhook_create(fresh_live_server: LiveServer) -> None:
         "webhook", "create", "--database", db, "--user", "2", "--scope", "crm,user", "--code", "abc_123"
     )
     assert hook.returncode == 0, hook.stderr
-    assert hook.stdout.splitlines()[-1] == "http://127.0.0.1:8000/rest/2/abc_123/"
+    # The running server's address, which `serve` recorded in the database (issue 16).
     url = f"{fresh_live_server.base_url}/rest/2/abc_123/"
+    assert hook.stdout.splitlines()[-1] == url
     # A non-admin with scope crm: reads its own (no) leads, is refused a lead assigned to user 1.
     lead = fresh_live_server.insert_lead(assigned_by=1)
     reply = fresh_live_server.call("crm.lead.contact.items.get", {"id": lead}, webhook=url)
@@ -112,7 +113,10 @@ def test_user_and_webhook_create(fresh_live_server: LiveServer) -> None:
     )
     random_hook = b24local("webhook", "create", "--database", db, "--user", "2", "--scope", "crm")
     assert random_hook.returncode == 0
-    assert re.match(r"^http://127\.0\.0\.1:8000/rest/2/[a-z0-9]{16}/$", random_hook.stdout.splitlines()[-1])
+    assert re.match(
+        rf"^{re.escape(fresh_live_server.base_url)}/rest/2/[a-z0-9]{{16}}/$",
+        random_hook.stdout.splitlines()[-1],
+    )
 
 
 def test_database_from_environment(tmp_path: Path) -> None:
@@ -155,7 +159,8 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
                 "crm",
             ),
             2,
-            "b24local: error: no user with id 7",
+            "b24local: error: no user with id 7: the database has no users yet; 'b24local serve' creates "
+            "user 1 (an administrator) on its first start, 'b24local user create' makes one now",
         ),
     ]
     for args, code, message in cases:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,15 @@ def redacted_url(url: str) -> str:
     return f"{scheme}://{user}{':***' if ':' in credentials else ''}@{host}"
 
 
+#: The start of a URL (``postgresql:``, ``mysql:``): text without it is taken for a file path.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def database_url(given: str | None) -> str:
-    return given or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
+    """``--database``, else ``$B24LOCAL_DATABASE_URL``, else ``sqlite:///b24local.db``. A bare file
+    path (``./x.db``, ``/tmp/x.db``, ``x.db``) names an SQLite database: ``sqlite:///./x.db``."""
+    url = given or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
+    return url if _SCHEME.match(url) else f"sqlite:///{url}"
 
 
 @dataclass(frozen=True, slots=True)

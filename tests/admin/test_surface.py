@@ -31,7 +31,7 @@ NO_TOKEN_SET = {
     ),
 }
 #: The schema version of a new database: the number of the last migration.
-SCHEMA = 9
+SCHEMA = 10
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
-"""The ``b24local`` command line: serve, db upgrade, app create, webhook create/disable/delete,
+"""The ``b24local`` command line: serve, db upgrade, app create, webhook create/list/disable/delete,
 user create/update, department create, role create/assign.
 
 Every failure the user can cause (a wrong flag, an unreachable database, a port in use) ends in one
 line on stderr and a non-zero exit, never a traceback.
 
 The parser is in parser.py, ``serve`` in serve.py (its worker processes in b24local.supervisor), the
-other commands in admin.py.
+webhook commands in webhooks.py, the other commands in admin.py.
 """
 
 from __future__ import annotations
@@ -14,16 +14,10 @@ import logging
 import sys
 
 from b24local.cli import serve
-from b24local.cli.admin import (
-    USER_COMMANDS,
-    app_create,
-    db_reset,
-    db_upgrade,
-    webhook_create,
-    webhook_revoke,
-)
+from b24local.cli.admin import USER_COMMANDS, app_create, db_reset, db_upgrade
 from b24local.cli.parser import CliError, build_parser
 from b24local.cli.serve import serving_storage
+from b24local.cli.webhooks import WEBHOOK_COMMANDS
 from b24local.storage.errors import StorageError
 
 __all__ = ["CliError", "build_parser", "main", "serving_storage"]
@@ -33,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         args = build_parser().parse_args(argv)
+        if args.usage_of is not None:
+            # No command (or a command group without its action): argparse's convention for an
+            # incomplete command line, a usage error (exit 2, on stderr), so that a script calling
+            # `b24local $EMPTY` fails; but with the whole help, not one line saying what is missing.
+            print(args.usage_of.format_help(), end="", file=sys.stderr)
+            return 2
         if args.command == "serve":
             return serve.serve(args)
         if args.command == "app":
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             return db_upgrade(args) if args.action == "upgrade" else db_reset(args)
         if args.command == "webhook":
-            return webhook_create(args) if args.action == "create" else webhook_revoke(args)
+            return WEBHOOK_COMMANDS[args.action](args)
         return USER_COMMANDS[(args.command, args.action)](args)
     except CliError as exc:
         print(f"b24local: error: {exc}", file=sys.stderr)

@@ -1,17 +1,15 @@
-"""The admin commands of ``b24local``: db upgrade, app create, webhook create/disable/delete, user
-create/update, department create, role create/assign. Each opens the database, changes it in one
+"""The admin commands of ``b24local``: db upgrade, app create, user create/update, department create,
+role create/assign (the webhook commands are in webhooks.py). Each opens the database, changes it in one
 transaction and prints what the user needs (an id, a URL, a secret).
 """
 
 from __future__ import annotations
 
 import argparse
-import hmac
 
 from b24local.auth import oauth
-from b24local.auth.webhooks import hash_secret, new_code
 from b24local.cli.parser import CliError
-from b24local.config import Config, database_url
+from b24local.config import database_url
 from b24local.crm.entities import DEAL
 from b24local.crm.reset import reset_crm
 from b24local.storage.open import open_storage
@@ -45,40 +43,6 @@ def db_reset(args: argparse.Namespace) -> int:
     finally:
         storage.close()
     print("Removed every CRM record, binding and multifield; ids start at 1 again.")
-    return 0
-
-
-def webhook_create(args: argparse.Namespace) -> int:
-    storage = open_storage(database_url(args.database))
-    try:
-        code = args.code or new_code()
-        with storage.write() as tx:
-            if tx.user_get(args.user) is None:
-                raise CliError(f"no user with id {args.user}")
-            tx.webhook_add(args.user, hash_secret(code), args.scope)
-    finally:
-        storage.close()
-    print(Config(host=args.host, port=args.port).webhook_url(args.user, code))
-    return 0
-
-
-def webhook_revoke(args: argparse.Namespace) -> int:
-    """``webhook disable`` / ``webhook delete``: the webhook of ``--user`` whose code is ``--code``."""
-    storage = open_storage(database_url(args.database))
-    try:
-        presented = hash_secret(args.code)
-        with storage.write() as tx:
-            found = [h for h in tx.webhooks_of_user(args.user) if hmac.compare_digest(h.code_hash, presented)]
-            if not found:
-                raise CliError(f"user {args.user} has no webhook with that code")
-            for hook in found:
-                if args.action == "delete":
-                    tx.webhook_delete(hook.id)
-                else:
-                    tx.webhook_set_active(hook.id, False)
-    finally:
-        storage.close()
-    print(f"Webhook {found[0].id} of user {args.user} {args.action}d.")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from b24local import __version__
@@ -18,9 +19,43 @@ class CliError(Exception):
     """A one-line message for the user."""
 
 
+#: What ``--database`` says in every command's help.
+DATABASE_HELP = (
+    "sqlite:///path, a bare file path (./x.db), or postgresql://user:password@host:port/db "
+    "(default: $B24LOCAL_DATABASE_URL, else sqlite:///b24local.db in the working directory)"
+)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Adds ``(default: X)`` to an option's help when it has a default worth showing and its help
+    does not name one itself (argparse's ArgumentDefaultsHelpFormatter also prints "default: None")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        shown = action.default not in (None, False, argparse.SUPPRESS) and action.option_strings
+        if shown and "default" not in text and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise CliError(message)
+
+
+def add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL", help=DATABASE_HELP)
+
+
+def add_group(commands: Any, name: str, text: str) -> Any:
+    """A command with actions of its own (``db upgrade``); without one it prints its own help."""
+    group = commands.add_parser(name, help=text)
+    group.set_defaults(usage_of=group)
+    return group.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
 
 
 def _scopes(text: str) -> list[str]:
@@ -65,7 +100,7 @@ def _ttl(text: str) -> int:
     return int(text)
 
 
-def _code(text: str) -> str:
+def webhook_code(text: str) -> str:
     if not text or not text.isascii() or not all(c.isalnum() or c in "_-" for c in text):
         raise argparse.ArgumentTypeError("a webhook code is letters, digits, '_' and '-'")
     if text.isdigit():
@@ -119,13 +154,19 @@ def _perm(text: str) -> list[tuple[str, str, Level]]:
 def _access_parsers(commands: Any, user_commands: Any) -> None:
     """user update, department create, role create/assign."""
     user_update = user_commands.add_parser("update", help="change a user")
-    user_update.add_argument("--database", metavar="URL")
-    user_update.add_argument("--id", type=int, required=True, metavar="ID")
-    user_update.add_argument("--name")
-    user_update.add_argument("--last-name")
-    user_update.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None)
-    user_update.add_argument("--active", dest="active", action="store_const", const=True, default=None)
-    user_update.add_argument("--inactive", dest="active", action="store_const", const=False)
+    add_database(user_update)
+    user_update.add_argument("--id", type=int, required=True, metavar="ID", help="the user to change")
+    user_update.add_argument("--name", help="the new first name")
+    user_update.add_argument("--last-name", help="the new last name")
+    user_update.add_argument(
+        "--admin", action=argparse.BooleanOptionalAction, default=None, help="make (or stop making) an admin"
+    )
+    user_update.add_argument(
+        "--active", dest="active", action="store_const", const=True, default=None, help="reactivate the user"
+    )
+    user_update.add_argument(
+        "--inactive", dest="active", action="store_const", const=False, help="deactivate (its calls get 401)"
+    )
     user_update.add_argument(
         "--crm-access",
         action=argparse.BooleanOptionalAction,
@@ -145,18 +186,16 @@ def _access_parsers(commands: Any, user_commands: Any) -> None:
         "--no-department", action="store_true", help="take the user out of every department"
     )
 
-    department = commands.add_parser("department", help="manage departments")
-    department_commands = department.add_subparsers(dest="action", required=True, parser_class=Parser)
+    department_commands = add_group(commands, "department", "manage departments")
     department_create = department_commands.add_parser("create", help="create a department and print its id")
-    department_create.add_argument("--database", metavar="URL")
-    department_create.add_argument("--name", required=True)
+    add_database(department_create)
+    department_create.add_argument("--name", required=True, help="the department's name")
     department_create.add_argument("--parent", type=int, metavar="ID", help="the parent department")
 
-    role = commands.add_parser("role", help="manage CRM roles")
-    role_commands = role.add_subparsers(dest="action", required=True, parser_class=Parser)
+    role_commands = add_group(commands, "role", "manage CRM roles")
     role_create = role_commands.add_parser("create", help="create a CRM role and print its id")
-    role_create.add_argument("--database", metavar="URL")
-    role_create.add_argument("--name", required=True)
+    add_database(role_create)
+    role_create.add_argument("--name", required=True, help="the role's name")
     role_create.add_argument(
         "--perm",
         type=_perm,
@@ -167,30 +206,34 @@ def _access_parsers(commands: Any, user_commands: Any) -> None:
         "without levels of its own has those of deal); levels none, own, department, subdepartments, "
         "open, all",
     )
-    pipeline = commands.add_parser("pipeline", help="manage deal pipelines")
-    pipeline_commands = pipeline.add_subparsers(dest="action", required=True, parser_class=Parser)
+    pipeline_commands = add_group(commands, "pipeline", "manage deal pipelines")
     pipeline_create = pipeline_commands.add_parser(
         "create", help='create a deal pipeline and print its id (its stages: "C<id>:NEW" ...)'
     )
-    pipeline_create.add_argument("--database", metavar="URL")
-    pipeline_create.add_argument("--name", required=True)
+    add_database(pipeline_create)
+    pipeline_create.add_argument("--name", required=True, help="the pipeline's name")
     role_assign = role_commands.add_parser("assign", help="give a CRM role to a user or a department")
-    role_assign.add_argument("--database", metavar="URL")
-    role_assign.add_argument("--role", type=int, required=True, metavar="ID")
+    add_database(role_assign)
+    role_assign.add_argument("--role", type=int, required=True, metavar="ID", help="the role to give")
     holder = role_assign.add_mutually_exclusive_group(required=True)
-    holder.add_argument("--user", type=int, metavar="ID")
-    holder.add_argument("--department", type=int, metavar="ID")
+    holder.add_argument("--user", type=int, metavar="ID", help="the user who gets it")
+    holder.add_argument("--department", type=int, metavar="ID", help="the department whose members get it")
 
 
 def _serve_arguments(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    add_database(serve)
     serve.add_argument(
-        "--database",
-        metavar="URL",
-        help="sqlite:///path or postgresql://user:password@host:port/db (default: $B24LOCAL_DATABASE_URL)",
+        "--webhook-code",
+        type=webhook_code,
+        metavar="CODE",
+        help="make sure user 1 has a crm webhook with this code at every start, so its URL is known "
+        "beforehand (default: $B24LOCAL_WEBHOOK_CODE, else a random code on a new database)",
     )
-    serve.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from a local CA")
+    serve.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a certificate from a local CA (default: HTTP)"
+    )
     serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)")
     serve.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     serve.add_argument("--data-dir", metavar="DIR", help="where the local CA is kept (default: .b24local)")
@@ -215,19 +258,21 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--fake-clock",
         metavar="FILE",
-        help="testing aid: the limits read the current Unix time from FILE, read again on every call",
+        help="testing aid: the limits read the current Unix time from FILE, read again on every call "
+        "(default: the real clock)",
     )
     for flag, default, what in (
         ("--oauth-code-ttl", 30, "authorization code"),
         ("--oauth-access-ttl", 3600, "OAuth access token"),
         ("--oauth-refresh-ttl", 180 * 86400, "OAuth refresh token"),
     ):
-        serve.add_argument(flag, type=_ttl, default=default, metavar="SECONDS", help=f"{what} lifetime")
+        serve.add_argument(flag, type=_ttl, default=default, metavar="SECONDS", help=f"{what} lifetime (s)")
     serve.add_argument(
         "--auto-approve-user",
         type=int,
         metavar="ID",
-        help="testing aid: /oauth/authorize/ approves at once as this user, without the sign-in page",
+        help="testing aid: /oauth/authorize/ approves at once as this user, without the sign-in page "
+        "(default: the user approves by pasting a webhook URL)",
     )
 
     serve.add_argument(
@@ -270,60 +315,99 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         "--sqlite-synchronous",
         choices=SQLITE_SYNCHRONOUS,
         default=DEFAULT_SQLITE_SYNCHRONOUS,
-        help="SQLite only: normal (default) loses no answered write when the server crashes, but a power "
-        "loss may undo the last ones; full keeps them too, at an fsync per write (docs/reliability.md)",
+        help="SQLite only: normal loses no answered write when the server crashes, but a power "
+        "loss may undo the last ones; full keeps them too, at an fsync per write (docs/reliability.md) "
+        "(default: %(default)s)",
     )
 
 
 def build_parser() -> Parser:
     parser = Parser(prog="b24local", description="A local server speaking the Bitrix24 REST protocol.")
     parser.add_argument("--version", action="version", version=f"b24local {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    parser.set_defaults(usage_of=parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     _serve_arguments(commands.add_parser("serve", help="run the server"))
 
-    db = commands.add_parser("db", help="manage the database")
-    db_commands = db.add_subparsers(dest="action", required=True, parser_class=Parser)
+    db_commands = add_group(commands, "db", "manage the database")
     db_upgrade = db_commands.add_parser("upgrade", help="apply pending migrations, print the schema version")
-    db_upgrade.add_argument("--database", metavar="URL", help="(default: $B24LOCAL_DATABASE_URL)")
+    add_database(db_upgrade)
     db_reset = db_commands.add_parser(
         "reset",
         help="remove every CRM record, binding and multifield (ids start at 1); keep users and credentials",
     )
-    db_reset.add_argument("--database", metavar="URL", help="(default: $B24LOCAL_DATABASE_URL)")
+    add_database(db_reset)
 
-    app = commands.add_parser("app", help="manage OAuth 2.0 applications")
-    app_commands = app.add_subparsers(dest="action", required=True, parser_class=Parser)
+    app_commands = add_group(commands, "app", "manage OAuth 2.0 applications")
     app_create = app_commands.add_parser("create", help="register an application, print its client id/secret")
-    app_create.add_argument("--database", metavar="URL")
-    app_create.add_argument("--name", required=True)
-    app_create.add_argument("--scope", type=_scopes, required=True, metavar="crm[,user,...]")
-    app_create.add_argument("--redirect-uri", type=_redirect_uri, required=True, metavar="URL")
+    add_database(app_create)
+    app_create.add_argument("--name", required=True, help="the application's name")
+    app_create.add_argument(
+        "--scope", type=_scopes, required=True, metavar="crm[,user,...]", help="the scopes it may ask for"
+    )
+    app_create.add_argument(
+        "--redirect-uri",
+        type=_redirect_uri,
+        required=True,
+        metavar="URL",
+        help="where /oauth/authorize/ sends",
+    )
+    _webhook_parsers(add_group(commands, "webhook", "manage incoming webhooks"))
 
-    webhook = commands.add_parser("webhook", help="manage incoming webhooks")
-    webhook_commands = webhook.add_subparsers(dest="action", required=True, parser_class=Parser)
-    create = webhook_commands.add_parser("create", help="create an incoming webhook and print its URL")
-    create.add_argument("--database", metavar="URL")
-    create.add_argument("--user", type=int, required=True, metavar="ID")
-    create.add_argument("--scope", type=_scopes, required=True, metavar="crm[,user,...]")
-    create.add_argument("--code", type=_code, metavar="CODE")
-    create.add_argument("--host", default="127.0.0.1", help="host shown in the printed URL")
-    create.add_argument("--port", type=int, default=8000, help="port shown in the printed URL")
-    for action, text in (("disable", "disable a webhook (calls get 401)"), ("delete", "delete a webhook")):
-        revoke = webhook_commands.add_parser(action, help=text)
-        revoke.add_argument("--database", metavar="URL")
-        revoke.add_argument("--user", type=int, required=True, metavar="ID")
-        revoke.add_argument("--code", type=_code, required=True, metavar="CODE")
-
-    user = commands.add_parser("user", help="manage users")
-    user_commands = user.add_subparsers(dest="action", required=True, parser_class=Parser)
+    user_commands = add_group(commands, "user", "manage users")
     user_create = user_commands.add_parser("create", help="create a user and print its id")
-    user_create.add_argument("--database", metavar="URL")
-    user_create.add_argument("--name", required=True)
-    user_create.add_argument("--last-name", default="")
-    user_create.add_argument("--admin", action="store_true")
+    add_database(user_create)
+    user_create.add_argument("--name", required=True, help="the user's first name")
+    user_create.add_argument("--last-name", default="", help="the user's last name (default: none)")
+    user_create.add_argument("--admin", action="store_true", help="an administrator (sees every CRM record)")
     user_create.add_argument(
         "--no-crm-access", action="store_true", help="the user may not read any CRM entity (no CRM role)"
     )
     _access_parsers(commands, user_commands)
+    # ``usage_of`` is the parser whose help ``main`` prints when no command (or action) was named: the
+    # last one with actions of its own that the command line reached; a complete command sets None.
+    for each in parsers(parser):
+        if not any(isinstance(a, argparse._SubParsersAction) for a in each._actions):
+            each.set_defaults(usage_of=None)
     return parser
+
+
+def parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """The parser and those of all its commands and actions, depth first."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from parsers(child)
+
+
+def _webhook_parsers(webhook_commands: Any) -> None:
+    create = webhook_commands.add_parser("create", help="create an incoming webhook and print its URL")
+    add_database(create)
+    create.add_argument("--user", type=int, required=True, metavar="ID", help="the webhook's user")
+    create.add_argument(
+        "--scope", type=_scopes, required=True, metavar="crm[,user,...]", help="the scopes it grants"
+    )
+    create.add_argument(
+        "--code", type=webhook_code, metavar="CODE", help="its code (default: 16 random characters)"
+    )
+    create.add_argument(
+        "--host",
+        help="host in the printed URL (default: that of the database's last `serve`, else 127.0.0.1)",
+    )
+    create.add_argument(
+        "--port",
+        type=int,
+        help="port in the printed URL (default: that of the database's last `serve`, else 8000)",
+    )
+    for action, text in (("disable", "disable a webhook (calls get 401)"), ("delete", "delete a webhook")):
+        revoke = webhook_commands.add_parser(action, help=text)
+        add_database(revoke)
+        revoke.add_argument("--user", type=int, required=True, metavar="ID", help="the webhook's user")
+        revoke.add_argument(
+            "--code", type=webhook_code, required=True, metavar="CODE", help="the code in its URL"
+        )
+    listing = webhook_commands.add_parser(
+        "list", help="print every webhook (id, user, scope, state), no code"
+    )
+    add_database(listing)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import socket
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from b24local import __version__, clock
 from b24local.auth import oauth
 from b24local.auth.limits import Limits
-from b24local.auth.webhooks import hash_secret, new_code
+from b24local.cli import parser
 from b24local.cli.parser import CliError
+from b24local.cli.webhooks import bootstrap
 from b24local.config import Config, admin_token, data_dir, database_url, redacted_url
 from b24local.storage.base import Storage
 from b24local.storage.open import open_storage
@@ -27,18 +29,21 @@ from b24local.tls import TlsFiles, local_certificate
 if TYPE_CHECKING:
     from b24local.server import ConnectionLimits
 
-DEFAULT_SCOPES = ("crm",)
+#: Where ``serve`` reads the webhook code of T6 when ``--webhook-code`` is not given.
+WEBHOOK_CODE_ENV = "B24LOCAL_WEBHOOK_CODE"
 
 
-def _bootstrap(storage: Storage) -> str | None:
-    """On an empty database: user 1 (an administrator) and a crm webhook for it; returns the code."""
-    with storage.write() as tx:
-        if tx.user_count() > 0:
-            return None
-        user_id = tx.user_add("Admin", "", True)
-        code = new_code()
-        tx.webhook_add(user_id, hash_secret(code), DEFAULT_SCOPES)
-        return code
+def webhook_code(args: argparse.Namespace) -> str | None:
+    """``--webhook-code``, else ``$B24LOCAL_WEBHOOK_CODE`` (checked as the flag is), else None."""
+    if args.webhook_code is not None:
+        return str(args.webhook_code)
+    given = os.environ.get(WEBHOOK_CODE_ENV) or None
+    if given is None:
+        return None
+    try:
+        return parser.webhook_code(given)
+    except argparse.ArgumentTypeError as exc:
+        raise CliError(f"${WEBHOOK_CODE_ENV}: {exc}") from None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -93,6 +98,7 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise CliError("--tls-cert and --tls-key go together")
     url = database_url(args.database)
+    code = webhook_code(args)
     tls = _tls_files(args, url)
     config = serving_config(args, url, tls=tls is not None)
     limits = _limits(args)
@@ -104,11 +110,12 @@ def _serve(args: argparse.Namespace) -> int:
     # With workers, each opens its own storage after the fork: a connection never crosses one.
     storage = serving_storage(args, config.database_url, serving=workers == 1)
     try:
-        code = _bootstrap(storage)
+        code, created = bootstrap(storage, config.base_url, code)
     finally:
         if workers > 1:
             storage.close()
-    print(f"b24local {__version__} on {config.base_url} with {config.database_url}", flush=True)
+    shown_url = redacted_url(config.database_url)
+    print(f"b24local {__version__} on {config.base_url} with {shown_url}", flush=True)
     if workers > 1:
         print(f"{workers} worker processes", flush=True)
     if tls is not None and tls.ca is not None:
@@ -117,15 +124,7 @@ def _serve(args: argparse.Namespace) -> int:
             "(point REQUESTS_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at it)",
             flush=True,
         )
-    if code is not None:
-        print("Created user 1 (administrator) and a webhook with scope crm:", flush=True)
-        print(config.webhook_url(1, code), flush=True)
-    else:
-        print(
-            "Existing database: use the webhook URL printed when it was created, or make another with "
-            "'b24local webhook create --user 1 --scope crm'.",
-            flush=True,
-        )
+    _print_webhook(args, config, code, created=created)
     if workers > 1:
         return supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
     _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
@@ -145,6 +144,24 @@ def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> 
         admin_token=token,
         cors_origins=tuple(args.cors_origin),
     )
+
+
+def _print_webhook(args: argparse.Namespace, config: Config, code: str | None, *, created: bool) -> None:
+    if code is not None:
+        what = "Created user 1 (administrator) and a webhook" if created else "The webhook of user 1"
+        print(f"{what} with scope crm:", flush=True)
+        print(config.webhook_url(1, code), flush=True)
+    else:
+        # The command names this server's database, so that it works when pasted in the same
+        # directory; webhook create prints this server's base URL, which serve recorded in it.
+        shown = redacted_url(config.database_url)
+        where = "" if args.database is None else f"--database {shlex.quote(shown)} "
+        password = " (the password in place of ***)" if shown != config.database_url else ""
+        print(
+            f"Existing database: use the webhook URL printed when it was created, or make another on "
+            f"{config.base_url} with: b24local webhook create {where}--user 1 --scope crm{password}",
+            flush=True,
+        )
 
 
 def serving_storage(args: argparse.Namespace, url: str, *, serving: bool = True) -> Storage:

@@ -14,9 +14,6 @@ from b24local.methods.registry import REGISTRY, Call, Param, Result, method
 from b24local.protocol.errors import ApiError
 from b24local.storage.base import User
 
-#: Every scope a portal knows of that b24local implements methods for, plus ``basic``.
-IMPLEMENTED_SCOPES = ("basic", "crm", "user")
-
 _TEXT: dict[str, Any] = {"type": "string"}
 _ID_TEXT: dict[str, Any] = {"type": "string", "pattern": "^[0-9]+$"}
 #: Empty for an inactive user.
@@ -72,7 +69,7 @@ def _scope_filter(name: str, params: Mapping[str, Any]) -> str | None:
 
 # The system methods read their parameters under exactly the name given.
 _FULL = decode.yes_no(decode.exact)
-FULL_SCOPES = Param("full", "boolean", False, "true: every scope the server knows", reader=_FULL)
+FULL_SCOPES = Param("full", "boolean", False, "true: every scope the server has methods in", reader=_FULL)
 FULL_METHODS = Param("full", "boolean", False, "true: every method", reader=_FULL)
 SCOPE = Param(
     "scope", "string", False, "Only the methods of this scope; empty: the basic ones", reader=_scope_filter
@@ -88,7 +85,9 @@ def _user(call: Call) -> User:
 
 
 def all_scopes() -> list[str]:
-    return sorted(({m.scope for m in REGISTRY.values()} | set(IMPLEMENTED_SCOPES)) - {"basic"})
+    """The scopes some registered method needs (``basic`` is granted to all, so never listed): a scope
+    without methods here (``user``) would promise a client calls that answer 404."""
+    return sorted({m.scope for m in REGISTRY.values()} - {"basic"})
 
 
 @method(

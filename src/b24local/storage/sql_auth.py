@@ -10,6 +10,10 @@ from b24local.storage.base import OAuthApp, OAuthLogin, User, Webhook
 from b24local.storage.sql_base import SqlBase
 
 
+def _webhooks(rows: list[Any]) -> list[Webhook]:
+    return [Webhook(r[0], r[1], r[2], frozenset(filter(None, r[3].split(","))), bool(r[4])) for r in rows]
+
+
 class UserSql(SqlBase):
     """Users and webhooks."""
 
@@ -26,6 +30,12 @@ class UserSql(SqlBase):
     _Q_AUTH_EPOCH = "SELECT n FROM auth_epoch WHERE id = 1"
     _Q_WEBHOOK_SET_ACTIVE = "UPDATE webhook SET active = ? WHERE id = ?"
     _Q_WEBHOOK_DELETE = "DELETE FROM webhook WHERE id = ?"
+    _Q_WEBHOOKS_ALL = "SELECT id, user_id, code_hash, scope, active FROM webhook ORDER BY id"
+    _Q_SETTING_GET = "SELECT value FROM setting WHERE name = ?"
+    _Q_SETTING_SET = (
+        "INSERT INTO setting (name, value) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+    )
 
     def user_get(self, user_id: int) -> User | None:
         row = self.conn.execute(self._Q_USER_GET, (user_id,)).fetchone()
@@ -43,8 +53,17 @@ class UserSql(SqlBase):
         return self._insert(self._Q_WEBHOOK_ADD, (user_id, code_hash, ",".join(scopes)))
 
     def webhooks_of_user(self, user_id: int) -> list[Webhook]:
-        rows = self.conn.execute(self._Q_WEBHOOKS_OF_USER, (user_id,)).fetchall()
-        return [Webhook(r[0], r[1], r[2], frozenset(filter(None, r[3].split(","))), bool(r[4])) for r in rows]
+        return _webhooks(self.conn.execute(self._Q_WEBHOOKS_OF_USER, (user_id,)).fetchall())
+
+    def webhooks_all(self) -> list[Webhook]:
+        return _webhooks(self.conn.execute(self._Q_WEBHOOKS_ALL).fetchall())
+
+    def setting_get(self, name: str) -> str | None:
+        value = self._one(self._Q_SETTING_GET, (name,))
+        return None if value is None else str(value)
+
+    def setting_set(self, name: str, value: str) -> None:
+        self.conn.execute(self._Q_SETTING_SET, (name, value))
 
     def webhook_logins(self, user_id: int) -> list[tuple[Webhook, User]]:
         rows = self.conn.execute(self._Q_WEBHOOK_LOGINS, (user_id,)).fetchall()
