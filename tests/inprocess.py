@@ -29,6 +29,7 @@ import httptools
 import httpx
 
 from b24local import clock
+from b24local.admin import token as admin_token
 from b24local.app import App
 from b24local.cli.parser import build_parser
 from b24local.cli.serve import _limits, _oauth_settings, serving_config, serving_storage, webhook_code
@@ -258,6 +259,7 @@ class InProcessApp:
             raise RuntimeError("another in-process app runs with --fake-clock (one clock per process)")
         self.url = url
         self.code: str | None = None
+        self.admin_token: str | None = None  # made with a new database when none was given (T2)
         self._args = args
         if args.fake_clock:
             InProcessApp.fake_clock_owner = self
@@ -273,7 +275,9 @@ class InProcessApp:
         limits = _limits(args)
         storage = serving_storage(args, self.url)
         try:
-            self.code, _ = bootstrap(storage, config.base_url, webhook_code(args))
+            self.code, created = bootstrap(storage, config.base_url, webhook_code(args))
+            if created and config.admin_token is None:  # as `serve` does (T2)
+                self.admin_token = admin_token.make_stored(storage)
             return App(config, storage, limits, _oauth_settings(args))
         except BaseException:
             storage.close()

@@ -6,6 +6,8 @@ PostgreSQL cluster stopped) for health's 503.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from b24local.auth import oauth
 from b24local.auth.webhooks import hash_secret
 from b24local.cli.parser import CliError, build_parser
 from b24local.cli.serve import serving_config
-from tests.conftest import InProcessServer, missing_tool, new_database, start_in_process
+from tests.conftest import InProcessServer, missing_tool, new_database, start_in_process, start_server
 from tests.pgcluster import Cluster, find_bindir
 
 TOKEN = "adm-7Qx2-secret"
@@ -27,7 +29,8 @@ CLOSED = {
 NO_TOKEN_SET = {
     "error": "INVALID_CREDENTIALS",
     "error_description": (
-        "No admin token is set: start the server with --admin-token or $B24LOCAL_ADMIN_TOKEN"
+        "No admin token is set for this database: start the server with --admin-token or "
+        "$B24LOCAL_ADMIN_TOKEN"
     ),
 }
 #: The schema version of a new database: the number of the last migration.
@@ -208,13 +211,48 @@ def test_the_admin_token_never_opens_rest(portal: InProcessServer) -> None:
     )
 
 
-def test_without_a_token_the_surface_stays_closed(
+def test_a_new_database_without_a_given_token_makes_its_own(
     request: pytest.FixtureRequest, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Made at random with the database, kept only as its hash, and it alone opens the surface."""
     monkeypatch.delenv("B24LOCAL_ADMIN_TOKEN", raising=False)
-    server = start_in_process(new_database(request, backend, tmp_path))
+    database = new_database(request, backend, tmp_path)
+    server = start_in_process(database)
     try:
+        made = server.app.admin_token
+        assert made is not None and len(made) == 32
         for headers in ({}, bearer(""), bearer("None"), bearer(TOKEN)):
+            answer = server.raw("GET", "/_b24local/reset", headers=headers)
+            assert (answer.status_code, answer.json()) == (401, CLOSED)
+        assert server.raw("POST", "/_b24local/reset", headers=bearer(made)).status_code == 200
+        store = server.storage()
+        try:
+            with store.read() as tx:  # only the hash is kept
+                assert tx.setting_get("admin_token_sha256") == hashlib.sha256(made.encode()).hexdigest()
+        finally:
+            store.close()
+    finally:
+        server.stop()
+    # not new: no other token is made, and the first one still opens the surface
+    again = start_in_process(database, webhook_path=server.webhook_path)
+    try:
+        assert again.app.admin_token is None
+        assert again.raw("POST", "/_b24local/reset", headers=bearer(made)).status_code == 200
+    finally:
+        again.stop()
+
+
+def test_a_database_without_a_token_keeps_the_surface_closed(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database made before tokens were (no stored hash), started without one: closed to all."""
+    monkeypatch.delenv("B24LOCAL_ADMIN_TOKEN", raising=False)
+    database = new_database(request, backend, tmp_path)
+    first = start_in_process(database, "--admin-token", TOKEN)  # made with a given token: none stored
+    first.stop()
+    server = start_in_process(database, webhook_path=first.webhook_path)
+    try:
+        for headers in ({}, bearer(""), bearer(TOKEN)):
             answer = server.raw("GET", "/_b24local/reset", headers=headers)
             assert (answer.status_code, answer.json()) == (401, NO_TOKEN_SET)
         assert server.raw("GET", "/_b24local/health").status_code == 200
@@ -257,3 +295,23 @@ def test_the_token_stays_out_of_the_config_repr() -> None:
     config = serving_config(args, "sqlite:///x.db")
     assert config.admin_token == TOKEN
     assert TOKEN not in repr(config)
+
+
+@pytest.mark.live  # what `serve` prints
+@pytest.mark.sqlite_only
+def test_serve_prints_the_made_token_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("B24LOCAL_ADMIN_TOKEN", raising=False)
+    server = start_server(tmp_path / "b24local.db")
+    try:
+        printed = re.search(
+            r"Admin token for /_b24local/ \(stored hashed, shown once\): (\S+)", server.output()
+        )
+        assert printed is not None
+        assert server.raw("POST", "/_b24local/reset", headers=bearer(printed.group(1))).status_code == 200
+    finally:
+        server.stop()
+    again = start_server(tmp_path / "b24local.db", webhook_path=server.webhook_path)
+    try:
+        assert "Admin token" not in again.output()
+    finally:
+        again.stop()

@@ -9,11 +9,10 @@ never looks at it, so it opens nothing there).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 
-from b24local.admin import reset
+from b24local.admin import reset, token
 from b24local.admin.health import health
 from b24local.admin.http import Headers, ReadBody, Scope, Send, error_body, header, send_json
 from b24local.config import Config
@@ -32,16 +31,13 @@ CHALLENGE = [(b"www-authenticate", b'Bearer realm="b24local"')]
 Handler = Callable[[str, str, ReadBody, Send], Awaitable[None]]
 
 
-def _digest(token: str) -> bytes:
-    # Comparing digests of equal length keeps the comparison's time from telling the token's length.
-    return hashlib.sha256(token.encode("utf-8")).digest()
-
-
 class AdminSurface:
     def __init__(self, config: Config, storage: Storage) -> None:
         self.config = config
         self.storage = storage
-        self._token_digest = None if config.admin_token is None else _digest(config.admin_token)
+        # The token of the command line or environment wins; else the one made with the database.
+        given = config.admin_token
+        self._token_digest = token.stored_digest(storage) if given is None else token.digest(given)
         #: The resources behind the token, by path (T3–T9 add theirs).
         self.routes: dict[str, Handler] = {reset.PATH: reset.reset_handler(storage)}
 
@@ -67,11 +63,15 @@ class AdminSurface:
         scheme, _, given = (header(scope, b"authorization") or "").strip().partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
             return False
-        return hmac.compare_digest(_digest(given.strip()), self._token_digest)
+        # Comparing digests of equal length keeps the comparison's time from telling the token's length.
+        return hmac.compare_digest(token.digest(given.strip()), self._token_digest)
 
     def _refusal(self) -> dict[str, str]:
         if self._token_digest is None:
-            why = "No admin token is set: start the server with --admin-token or $B24LOCAL_ADMIN_TOKEN"
+            why = (
+                "No admin token is set for this database: start the server with --admin-token or "
+                "$B24LOCAL_ADMIN_TOKEN"
+            )
         else:
             why = "The test portal's surface needs Authorization: Bearer <admin token>"
         return error_body("INVALID_CREDENTIALS", why)

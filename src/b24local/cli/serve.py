@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b24local import __version__, clock
+from b24local.admin import token as admin_token_module
 from b24local.auth import oauth
 from b24local.auth.limits import Limits
 from b24local.cli import parser
@@ -111,6 +112,9 @@ def _serve(args: argparse.Namespace) -> int:
     storage = serving_storage(args, config.database_url, serving=workers == 1)
     try:
         code, created = bootstrap(storage, config.base_url, code)
+        made_token = (
+            admin_token_module.make_stored(storage) if created and config.admin_token is None else None
+        )
     finally:
         if workers > 1:
             storage.close()
@@ -125,6 +129,8 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     _print_webhook(args, config, code, created=created)
+    if made_token is not None:
+        print("Admin token for /_b24local/ (stored hashed, shown once):", made_token, flush=True)
     if workers > 1:
         return supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
     _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
