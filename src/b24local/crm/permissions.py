@@ -65,25 +65,28 @@ class Permissions:
         with no partition, the highest over all partitions (may the caller do it anywhere?)."""
         if self.ctx.is_admin:
             return Level.ALL
-        if self._levels is None:
-            self._levels = {} if self.tx is None else self.tx.role_levels(self.ctx.user_id)
         base = EMPLOYEE_LEVEL if self.ctx.crm_access else Level.NONE
-        levels = self._levels
+        levels = self._role_levels()
         if entity.rules.permission_partition is None:
             return Level(max(base, levels.get((entity.name, action), Level.NONE)))
         default = levels.get((entity.name, action), Level.NONE)
         if partition is None:
-            given = (lv for p, lv in self._partitions(entity, action).items())
-            return Level(max(base, default, *given))
+            return Level(max(base, default, *self._partitions(entity, action).values()))
         if partition == 0:
             return Level(max(base, default))
         return Level(max(base, levels.get((partition_key(entity, partition), action), default)))
+
+    def _role_levels(self) -> dict[tuple[str, str], int]:
+        """The levels of the caller's roles, read on first use (one query)."""
+        if self._levels is None:
+            self._levels = {} if self.tx is None else self.tx.role_levels(self.ctx.user_id)
+        return self._levels
 
     def _partitions(self, entity: EntityType, action: Action) -> dict[int, int]:
         """The partitions the caller's roles give their own level for ``action`` (pipeline → level)."""
         prefix = f"{entity.name}_c"
         out: dict[int, int] = {}
-        for (key, act), lv in (self._levels or {}).items():
+        for (key, act), lv in self._role_levels().items():
             if act == action and key.startswith(prefix) and key[len(prefix) :].isdigit():
                 out[int(key[len(prefix) :])] = lv
         return out
@@ -143,9 +146,7 @@ class Permissions:
         column = entity.rules.permission_partition
         if column is None or self.ctx.is_admin:
             return self._scope(self.level(entity, "read"))
-        self.level(entity, "read")  # loads the levels
-        own = self._partitions(entity, "read")
-        levels = {p: self.level(entity, "read", p) for p in own}
+        levels = {p: self.level(entity, "read", p) for p in self._partitions(entity, "read")}
         default = self.level(entity, "read", 0)
         if all(lv == default for lv in levels.values()):
             return self._scope(default)
