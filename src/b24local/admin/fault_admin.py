@@ -41,11 +41,21 @@ def replace_rules(storage: Storage, document: Any) -> None:
     """Check ``document`` whole and make it the rule list (one transaction); RuleError otherwise."""
     rules = parse_rules(document)
 
-    def replace(tx: Transaction) -> None:
+    def replace(tx: Transaction) -> int:
         _check_references(tx, rules)
-        tx.fault_rules_set([(orjson.dumps(rule.source).decode(), rule.times) for rule in rules])
+        return tx.fault_rules_set([(orjson.dumps(rule.source).decode(), rule.times) for rule in rules])
 
-    run(storage, True, replace)
+    _announce(storage, run(storage, True, replace))
+
+
+def clear_rules(storage: Storage) -> None:
+    _announce(storage, run(storage, True, lambda tx: tx.fault_rules_set([])))
+
+
+def _announce(storage: Storage, generation: int) -> None:
+    """After the commit: the other processes' next call reads the new rules."""
+    with storage.read(snapshot=False) as tx:
+        tx.fault_announce(generation)
 
 
 def _check_references(tx: Transaction, rules: list[Rule]) -> None:
@@ -82,7 +92,7 @@ def faults_handler(storage: Storage) -> Callable[[str, str, ReadBody, Send], Awa
             elif http_method == "PUT":
                 await _put(storage, await read_body(), send)
             elif http_method == "DELETE":
-                run(storage, True, lambda tx: tx.fault_rules_set([]))
+                clear_rules(storage)
                 await send_json(send, 200, listing(storage), http_method)
             else:
                 refusal = error_body("METHOD_NOT_ALLOWED", "Use GET, PUT or DELETE")

@@ -205,6 +205,11 @@ class FaultStore(Protocol):
         """Count a fault of the rule (and take one off the faults it has left) (a write)."""
         ...
 
+    def fault_announce(self, generation: int) -> None:
+        """After the commit of :meth:`fault_rules_set`: tell the other processes, so that their next
+        :meth:`fault_generation` sees it."""
+        ...
+
 
 class AccessStore(Protocol):
     """Departments and CRM roles (crm/permissions.py). Levels are crm.permissions.Level values."""

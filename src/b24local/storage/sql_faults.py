@@ -55,3 +55,7 @@ class FaultSql(SqlBase):
 
     def fault_fired(self, generation: int, position: int) -> None:
         self.conn.execute(self._Q_FAULT_FIRED, (generation, position))
+
+    def fault_announce(self, generation: int) -> None:
+        """Nothing to do here: SQLite writes its hint (storage/fault_hint.py); PostgreSQL's trigger
+        announced the change at the commit (migration 13)."""
