@@ -88,6 +88,19 @@ def test_reset_closes_the_connection_without_an_answer(live: LiveServer) -> None
     assert "ASGI" not in live.output(wait=0.2)
 
 
+def test_reset_over_tls(tmp_path: Path) -> None:
+    """The reset reaches the TCP connection under TLS too: the client sees it drop, not an answer."""
+    server = start_server(tmp_path / "b.db", "--admin-token", TOKEN, "--tls")
+    try:
+        set_rules(server, [{"method": "server.time", "times": 1, "error": "reset"}])
+        with server.new_client() as client, pytest.raises(httpx.TransportError):
+            client.get(server.webhook_url + "server.time")
+        assert server.call("server.time").status == 200
+        assert "ASGI" not in server.output(wait=0.2)
+    finally:
+        server.stop()
+
+
 def test_html_502_on_the_wire(live: LiveServer) -> None:
     set_rules(live, [{"method": "crm.lead.list", "error": "html_502"}])
     with socket.create_connection(("127.0.0.1", port_of(live)), timeout=10) as sock:
