@@ -1,23 +1,21 @@
 """Fault and latency injection (contract test-portal.md T9), in-process on both backends: the answers,
-when rules fire, the admin resource and its validation. What needs real connections and several
-processes (reset, workers, two servers, ``serve --faults``) is in tests/test_fault_injection.py.
+when rules fire, who calls, batch (the resource itself: test_fault_resource.py). What needs real
+connections and several processes (reset, workers, two servers, ``serve --faults``) is in
+tests/test_fault_injection.py.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from b24local.auth import oauth
+from tests.admin.fault_portal import ADMIN, TOKEN, cleared, counts, serve, set_rules, statuses
 from tests.conftest import InProcessServer, new_database, start_in_process
 
-TOKEN = "adm-faults-7Q"
-ADMIN = {"authorization": f"Bearer {TOKEN}"}
 JSON = "application/json; charset=utf-8"
 NGINX_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -52,40 +50,8 @@ PORTAL_ANSWERS = {
 REDIRECT = "https://app.example.test/callback"
 
 
-@pytest.fixture(scope="module")
-def portal(
-    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InProcessServer]:
-    db = new_database(request, backend, tmp_path_factory.mktemp("faults"))
-    server = start_in_process(db, "--admin-token", TOKEN, "--auto-approve-user", "1")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_rules_after(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "portal" in request.fixturenames:
-        request.getfixturevalue("portal").raw("DELETE", "/_b24local/faults", headers=ADMIN)
-
-
-def put(server: InProcessServer, rules: Any) -> httpx.Response:
-    return server.raw("PUT", "/_b24local/faults", json=rules, headers=ADMIN)
-
-
-def set_rules(server: InProcessServer, rules: list[dict[str, Any]]) -> None:
-    answer = put(server, rules)
-    assert answer.status_code == 200, answer.text
-
-
-def counts(server: InProcessServer) -> list[tuple[int, int]]:
-    """(hits, faulted) of each rule."""
-    shown = server.raw("GET", "/_b24local/faults", headers=ADMIN).json()["rules"]
-    return [(rule["hits"], rule["faulted"]) for rule in shown]
-
-
-def statuses(server: InProcessServer, method: str, n: int, webhook: str | None = None) -> list[int]:
-    return [server.call(method, {}, webhook=webhook).status for _ in range(n)]
+portal_server = pytest.fixture(scope="module")(serve)
+portal = pytest.fixture(cleared)
 
 
 # --- The answers ---------------------------------------------------------------------------------------
@@ -314,113 +280,6 @@ def test_connection_errors_never_hit_a_command_inside_batch(portal: InProcessSer
     answer = portal.call("batch", {"cmd": {"t": "server.time"}}).result
     assert (list(answer["result"]), answer["result_error"]) == (["t"], [])
     assert counts(portal) == [(0, 0), (0, 0)]
-
-
-# --- The resource --------------------------------------------------------------------------------------
-
-INVALID = [
-    ({"method": "x", "error": "QUERY_LIMIT_EXCEEDED"}, "the rules must be a JSON list of objects"),
-    ([{"method": "a", "error": "reset"}, 5], "[1]: a rule must be an object"),
-    ([{"error": "reset"}], "[0].method: required, a method name or glob such as 'crm.lead.*'"),
-    (
-        [
-            {"method": "a", "error": "reset"},
-            {"method": "b", "error": "reset"},
-            {"method": "c", "error": "FOO"},
-        ],
-        "[2].error: unknown error 'FOO'",
-    ),
-    ([{"method": "a"}], "[0]: give error, delay_ms or both"),
-    (
-        [{"method": "a", "error": "reset", "color": "red"}],
-        "[0].color: unknown key (known: method, user, app, probability, seed, every, times, error, delay_ms)",
-    ),
-    (
-        [{"method": "a", "error": "reset", "every": 2, "times": 1}],
-        "[0].times: give one of probability, every, times",
-    ),
-    ([{"method": "a", "error": "reset", "every": 0}], "[0].every: must be a whole number of at least 1"),
-    ([{"method": "a", "error": "reset", "times": True}], "[0].times: must be a whole number of at least 1"),
-    (
-        [{"method": "a", "error": "reset", "probability": 1.5}],
-        "[0].probability: must be a number from 0 to 1",
-    ),
-    ([{"method": "a", "error": "reset", "seed": 3}], "[0].seed: goes with probability"),
-    ([{"method": "a", "error": "reset", "probability": 0.5, "seed": "x"}], "[0].seed: must be an integer"),
-    ([{"method": "a", "delay_ms": [5]}], "[0].delay_ms: must be milliseconds, a number or [min, max]"),
-    ([{"method": "a", "delay_ms": [50, 10]}], "[0].delay_ms: must be within 0 to 600000 ms, min before max"),
-    ([{"method": "a", "delay_ms": -1}], "[0].delay_ms: must be within 0 to 600000 ms, min before max"),
-    ([{"method": "a", "error": "reset", "user": 99}], "[0].user: no user 99"),
-    (
-        [{"method": "a", "error": "reset", "app": "local.none"}],
-        "[0].app: no application with client_id 'local.none'",
-    ),
-    ([{"method": "a", "error": "reset", "app": 5}], "[0].app: must be an application's client_id"),
-]
-
-
-@pytest.mark.parametrize(("rules", "why"), INVALID)
-def test_a_wrong_rule_list_is_refused_whole_with_the_path_of_the_first_error(
-    portal: InProcessServer, rules: Any, why: str
-) -> None:
-    set_rules(portal, [{"method": "server.time", "every": 2, "error": "reset"}])
-    answer = put(portal, rules)
-    assert (answer.status_code, answer.json()) == (
-        400,
-        {"error": "INVALID_REQUEST", "error_description": why},
-    )
-    # Nothing changed: the rule before is still the one.
-    assert portal.raw("GET", "/_b24local/faults", headers=ADMIN).json()["rules"][0]["rule"] == {
-        "method": "server.time",
-        "every": 2,
-        "error": "reset",
-    }
-
-
-def test_a_body_that_is_not_json_is_refused(portal: InProcessServer) -> None:
-    answer = portal.raw("PUT", "/_b24local/faults", content=b"[{", headers=ADMIN)
-    assert (answer.status_code, answer.json()) == (
-        400,
-        {"error": "INVALID_REQUEST", "error_description": "The body must be a JSON list of rules"},
-    )
-
-
-def test_the_resource_needs_the_admin_token(portal: InProcessServer) -> None:
-    code = portal.webhook_path.split("/")[3]
-    closed = {
-        "error": "INVALID_CREDENTIALS",
-        "error_description": "The test portal's surface needs Authorization: Bearer <admin token>",
-    }
-    for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": f"Bearer {code}"}):
-        for http_method in ("GET", "PUT", "DELETE"):
-            answer = portal.raw(http_method, "/_b24local/faults", json=[], headers=headers)
-            assert (answer.status_code, answer.json()) == (401, closed)
-    post = portal.raw("POST", "/_b24local/faults", json=[], headers=ADMIN)
-    assert (post.status_code, post.headers["allow"]) == (405, "GET, HEAD, PUT, DELETE")
-
-
-def test_put_replaces_and_delete_clears(portal: InProcessServer) -> None:
-    set_rules(portal, [{"method": "server.time", "error": "reset", "every": 5}])
-    statuses(portal, "server.time", 2)
-    assert counts(portal) == [(2, 0)]
-    answer = put(portal, [{"method": "profile", "delay_ms": [0, 1]}, {"method": "x", "error": "html_502"}])
-    assert answer.json() == {
-        "rules": [
-            {"rule": {"method": "profile", "delay_ms": [0, 1]}, "hits": 0, "faulted": 0},
-            {"rule": {"method": "x", "error": "html_502"}, "hits": 0, "faulted": 0},
-        ]
-    }
-    cleared = portal.raw("DELETE", "/_b24local/faults", headers=ADMIN)
-    assert (cleared.status_code, cleared.json()) == (200, {"rules": []})
-    assert statuses(portal, "server.time", 2) == [200, 200]
-
-
-def test_a_crm_reset_keeps_the_rules_and_their_counts(portal: InProcessServer) -> None:
-    set_rules(portal, [{"method": "server.time", "every": 2, "error": "QUERY_LIMIT_EXCEEDED"}])
-    assert statuses(portal, "server.time", 3) == [200, 503, 200]
-    assert portal.raw("POST", "/_b24local/reset", headers=ADMIN).status_code == 200
-    assert counts(portal) == [(3, 1)]
-    assert statuses(portal, "server.time", 1) == [503]
 
 
 def test_faulted_calls_are_not_counted_by_the_request_limit(
