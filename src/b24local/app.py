@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from b24local.admin.faults import DROP_CONNECTION, DropConnection, Faults, ProxyAnswer
 from b24local.admin.surface import ALLOW as ADMIN_ALLOW
 from b24local.admin.surface import PREFIX as ADMIN_PREFIX
 from b24local.admin.surface import AdminSurface
@@ -61,7 +62,9 @@ class App:
         self.storage = storage
         #: Portal limits (T1–T2); without them operating time is still measured, never refused.
         self.limits = Limits() if limits is None else limits
-        self.dispatcher = Dispatcher(storage, self.limits)
+        #: Fault and latency injection (T9): the rules of /_b24local/faults, before every /rest/ call.
+        self.faults = Faults(storage)
+        self.dispatcher = Dispatcher(storage, self.limits, self.faults)
         #: OAuth 2.0: /oauth/authorize/, /oauth/token/ and the tokens of /rest/ calls (auth/oauth.py).
         self.oauth = oauth.OAuthServer(storage, oauth_settings)
         #: Webhook logins worked out, valid while the database's auth epoch stays.
@@ -136,6 +139,9 @@ class App:
         if scope["path"].startswith(ADMIN_PREFIX):
             await self.admin.handle(scope, lambda: self._read_body(scope, receive), send)
             return
+        await self._rest_request(scope, receive, send, timing)
+
+    async def _rest_request(self, scope: Scope, receive: Receive, send: Send, timing: CallTiming) -> None:
         address = parse_rest_path(scope["path"])
         fmt = address.fmt if address else "json"
         extra_headers: tuple[Header, ...] = ()  # an error's own (X-B24local-Not-Implemented)
@@ -147,12 +153,20 @@ class App:
                     raw = await self._read_body(scope, receive)
                 except BodyTooLarge:
                     raise entity_too_large() from None
-                status, body = 200, self._handle(scope, address, raw, timing)
+                status, body = 200, await self._rest(scope, address, raw, timing)
             content_type, payload = render(body, fmt)
         except ApiError as error:
             status, body = error.status, error.body()
             content_type, payload = render(body, fmt)
             extra_headers = error.headers
+        except ProxyAnswer as answer:
+            status, content_type, payload = answer.status, answer.content_type, answer.body
+        except DropConnection:
+            drop = scope.get(DROP_CONNECTION)
+            if drop is None:  # not b24local's server (server.py): nothing here can close the connection
+                raise
+            drop()
+            return
         except Exception:
             request_id = uuid.uuid4().hex[:12]
             method = address.method if address else "-"
@@ -165,12 +179,23 @@ class App:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
+    async def _rest(self, scope: Scope, address: Address, raw: bytes, timing: CallTiming) -> dict[str, Any]:
+        """A /rest/ request: the fault rules first (T9), then the call."""
+        faults = self.faults
+        if not await faults.before_request(address.method, lambda: self._caller(scope, address, raw)):
+            return self._handle(scope, address, raw, timing)
+        try:
+            return self._handle(scope, address, raw, timing)
+        finally:
+            await faults.settle()
+
+    def _caller(self, scope: Scope, address: Address, raw: bytes) -> AuthContext:
+        """Who sends the request, for fault rules naming a user or an app (before the call runs)."""
+        params = decode_params(scope["query_string"], _content_type(scope), raw, ParamBudget())
+        return self.dispatcher.authenticate(self._authenticator(address, params))
+
     def _handle(self, scope: Scope, address: Address, raw: bytes, timing: CallTiming) -> dict[str, Any]:
-        content_type = ""
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value.decode("latin-1")
-                break
+        content_type = _content_type(scope)
         self.limits.admit()  # T1: every request counts once, a batch too (B5), before anything else
         budget = ParamBudget()  # the whole request's, batch commands included
         params = decode_params(scope["query_string"], content_type, raw, budget)
@@ -191,6 +216,13 @@ class App:
             return lambda tx: webhooks.authenticate(tx, user_id, code, self.login_cache)
         token = params.get("auth")
         return lambda tx: oauth.authenticate(tx, token)
+
+
+def _content_type(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return str(value.decode("latin-1"))
+    return ""
 
 
 __all__ = ["JSON_TYPE", "App"]

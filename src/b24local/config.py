@@ -45,6 +45,8 @@ class Config:
     admin_token: str | None = field(default=None, repr=False)
     #: Origins whose pages may call the server from a browser (T10); "*" for any, () for none.
     cors_origins: tuple[str, ...] = ()
+    #: A file of fault rules (T9) that ``serve`` sets at start, replacing those of the database.
+    faults_file: str | None = None
 
     @property
     def base_url(self) -> str:

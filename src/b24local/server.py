@@ -11,14 +11,18 @@ stopped only when a request's head is whole, so per request it costs what uvicor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http
 import socket
+import struct
 from dataclasses import dataclass
 from typing import Any
 
 import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from b24local.admin.faults import DROP_CONNECTION
 
 try:
     import resource
@@ -162,6 +166,7 @@ class HttpProtocol(HttpToolsProtocol):
         self.timeout_keep_alive = self.head_timeout  # type: ignore[assignment]
         self._in_head = True  # a request's head is awaited or arriving
         self._head_bytes = 0  # received since the last request ended (an upper bound of its head)
+        self._drop = self.drop_connection  # bound once: every request's scope carries it
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -196,7 +201,20 @@ class HttpProtocol(HttpToolsProtocol):
         self._in_head = False
         if self._head_bytes > MAX_HEAD_BYTES or len(self.url) > MAX_URL_BYTES:
             self._check_head_size()  # measured only when the bytes received say it may be too large
+        self.scope[DROP_CONNECTION] = self._drop  # type: ignore[literal-required]
         HttpToolsProtocol.on_headers_complete(self)
+
+    def drop_connection(self) -> None:
+        """Close the connection at once, without an answer, as a TCP reset (a fault rule's ``reset``):
+        SO_LINGER 0 makes the close send RST rather than FIN."""
+        cycle = self.cycle
+        if cycle is not None:
+            cycle.disconnected = True  # uvicorn then sends nothing once the app returns
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
 
     def on_message_complete(self) -> None:
         self._in_head = True

@@ -8,21 +8,26 @@ b24local: no import or conftest line is needed).
   made for the session: ``{base}/rest/1/{code}/``, to which a method name is appended.
 - ``b24local_reset``: the CRM data removed before the test (``b24local db reset``): every test that asks
   for it starts with no leads, contacts, deals or companies, and ids from 1.
+- ``b24local_faults``: fault rules for the test (``set(rules)``, ``rules()`` with their counts; the
+  format of ``PUT /_b24local/faults``), cleared after it.
 
 A real server in its own process, as a test suite's code would meet a portal (docs/testing.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +43,17 @@ class B24LocalServer:
     database_url: str
     webhook_url: str  # {base_url}/rest/1/{code}/
     process: subprocess.Popen[str]
+    #: The session's own token of /_b24local/ (given to the server in $B24LOCAL_ADMIN_TOKEN).
+    admin_token: str = field(default="", repr=False)
+
+    def admin(self, http_method: str, path: str, body: Any = None) -> Any:
+        """A call to the test portal's surface (``/_b24local/...``) with the admin token; its JSON."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=http_method)  # noqa: S310
+        request.add_header("Authorization", f"Bearer {self.admin_token}")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (our own http URL)
+            return json.loads(answer.read())
 
     def reset(self) -> None:
         """Remove every CRM record (``b24local db reset``); users and webhooks stay."""
@@ -93,8 +109,10 @@ def start(database_url: str, log: Path) -> B24LocalServer:
     user 1 with a code of this session's own."""
     port = _free_port()
     argv = [sys.executable, "-m", "b24local", "serve", "--port", str(port), "--database", database_url]
+    admin_token = secrets.token_hex(16)
+    env = {**os.environ, "B24LOCAL_ADMIN_TOKEN": admin_token}  # not on the command line: ps shows it
     with log.open("w") as output:  # the server keeps its own copy of the descriptor
-        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         _wait_ready(port, time.monotonic() + START_TIMEOUT)
         code = secrets.token_hex(12)
@@ -104,7 +122,7 @@ def start(database_url: str, log: Path) -> B24LocalServer:
         process.wait()
         raise
     base_url = f"http://127.0.0.1:{port}"
-    return B24LocalServer(base_url, database_url, f"{base_url}/rest/1/{code}/", process)
+    return B24LocalServer(base_url, database_url, f"{base_url}/rest/1/{code}/", process, admin_token)
 
 
 @pytest.fixture(scope="session")
@@ -129,3 +147,28 @@ def b24local_webhook_url(b24local_server: B24LocalServer) -> str:
 def b24local_reset(b24local_server: B24LocalServer) -> B24LocalServer:
     b24local_server.reset()
     return b24local_server
+
+
+class FaultRules:
+    """The server's fault rules (test-portal.md T9) for one test."""
+
+    def __init__(self, server: B24LocalServer) -> None:
+        self.server = server
+
+    def set(self, rules: list[dict[str, Any]]) -> None:
+        """Replace the rules (``PUT /_b24local/faults``); every count starts at 0."""
+        self.server.admin("PUT", "/_b24local/faults", rules)
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Each rule with its counts: ``{"rule": {...}, "hits": n, "faulted": n}``."""
+        return list(self.server.admin("GET", "/_b24local/faults")["rules"])
+
+    def clear(self) -> None:
+        self.server.admin("DELETE", "/_b24local/faults")
+
+
+@pytest.fixture
+def b24local_faults(b24local_server: B24LocalServer) -> Iterator[FaultRules]:
+    faults = FaultRules(b24local_server)
+    yield faults
+    faults.clear()

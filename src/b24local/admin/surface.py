@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 
-from b24local.admin import reset, token
+from b24local.admin import fault_admin, reset, token
 from b24local.admin.health import health
 from b24local.admin.http import Headers, ReadBody, Scope, Send, error_body, header, send_json
 from b24local.config import Config
@@ -40,6 +40,7 @@ class AdminSurface:
         self._token_digest = token.stored_digest(storage) if given is None else token.digest(given)
         #: The resources behind the token, by path (T3–T9 add theirs).
         self.routes: dict[str, Handler] = {reset.PATH: reset.reset_handler(storage)}
+        self.routes[fault_admin.PATH] = fault_admin.faults_handler(storage)
 
     async def handle(self, scope: Scope, read_body: ReadBody, send: Send) -> None:
         path, http_method = scope["path"], scope["method"]

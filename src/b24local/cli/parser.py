@@ -312,6 +312,12 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         "repeatable (default: none)",
     )
     serve.add_argument(
+        "--faults",
+        metavar="FILE",
+        help="set these fault rules at start (a JSON list, or YAML with PyYAML; the format of PUT "
+        "/_b24local/faults), replacing the database's (default: none, keep the database's rules)",
+    )
+    serve.add_argument(
         "--sqlite-synchronous",
         choices=SQLITE_SYNCHRONOUS,
         default=DEFAULT_SQLITE_SYNCHRONOUS,

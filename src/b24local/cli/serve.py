@@ -112,6 +112,8 @@ def _serve(args: argparse.Namespace) -> int:
     storage = serving_storage(args, config.database_url, serving=workers == 1)
     try:
         code, created = bootstrap(storage, config.base_url, code)
+        if config.faults_file is not None:
+            _set_faults(storage, Path(config.faults_file))
         made_token = (
             admin_token_module.make_stored(storage) if created and config.admin_token is None else None
         )
@@ -149,7 +151,21 @@ def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> 
         tls=tls,
         admin_token=token,
         cors_origins=tuple(args.cors_origin),
+        faults_file=args.faults,
     )
+
+
+def _set_faults(storage: Storage, path: Path) -> None:
+    """``--faults FILE``: its rules replace the database's, for every process (before any serves)."""
+    from b24local.admin import fault_admin
+    from b24local.admin.fault_rules import RuleError
+
+    try:
+        fault_admin.replace_rules(storage, fault_admin.read_file(path))
+    except OSError as exc:
+        raise CliError(f"--faults: cannot read {path}: {exc.strerror}") from None
+    except RuleError as exc:
+        raise CliError(f"--faults {path}: {exc}") from None
 
 
 def _print_webhook(args: argparse.Namespace, config: Config, code: str | None, *, created: bool) -> None:

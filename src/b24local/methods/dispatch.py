@@ -42,13 +42,24 @@ class CallLimits(Protocol):
         """After a method ran (not after a refused call), with how long it ran."""
 
 
+class CallFaults(Protocol):
+    """The fault rules' step before each command of ``batch`` (test-portal.md T9, admin/faults.py),
+    passed in by the composition root like :class:`CallLimits`."""
+
+    def command(self, ctx: AuthContext, method_name: str) -> None:
+        """Before the command's transaction; raises ApiError to answer it with a fault."""
+
+
 class Dispatcher:
-    def __init__(self, storage: Storage, limits: CallLimits | None = None) -> None:
+    def __init__(
+        self, storage: Storage, limits: CallLimits | None = None, faults: CallFaults | None = None
+    ) -> None:
         self.storage = storage
         #: How long one call may keep retrying a busy database before it answers 503 (seconds).
         self.lock_wait = lock_wait_of(storage)
         self.methods = load_all()
         self.limits = limits
+        self.faults = faults
 
     def find(self, name: str) -> AnyMethod:
         found = self.methods.get(name.lower())
@@ -115,6 +126,10 @@ class Dispatcher:
             log.warning("database busy past %.1f s: %s answered 503", self.lock_wait, what)
             raise server_busy() from None
 
+    def authenticate(self, auth: Authenticator) -> AuthContext:
+        """The caller of a request, in a read transaction of its own (before the call's)."""
+        return self._run(False, auth, True, "authentication")
+
     def _run_calls(
         self,
         auth: AuthContext | Authenticator,
@@ -128,6 +143,13 @@ class Dispatcher:
         if not ctx.has_scope(entry.scope):
             raise insufficient_scope()
         started = time.perf_counter()
-        calls = Calls(ctx, params, lambda name, p: self.call(ctx, name, p, budget), self.find, budget)
+        faults = self.faults
+
+        def command(name: str, command_params: dict[str, Any]) -> tuple[Any, float]:
+            if faults is not None:
+                faults.command(ctx, name)
+            return self.call(ctx, name, command_params, budget)
+
+        calls = Calls(ctx, params, command, self.find, budget)
         result = entry.handler(calls)
         return result, time.perf_counter() - started

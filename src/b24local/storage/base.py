@@ -168,6 +168,49 @@ class LimitStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class FaultRow:
+    """A fault rule as kept (test-portal.md T9): its place in the list, the rule as JSON text, the
+    calls it matched and those it faulted, and for a ``times`` rule the faults it has left."""
+
+    position: int
+    rule: str
+    hits: int
+    faulted: int
+    remaining: int | None
+
+
+class FaultStore(Protocol):
+    """Fault rules shared by server processes (admin/faults.py)."""
+
+    def fault_generation(self) -> int:
+        """A number every replacement of the rules moves on (a process keeps the rules of one)."""
+        ...
+
+    def fault_rules(self) -> tuple[int, list[FaultRow]]:
+        """The generation and its rules with their counts, in list order (one statement)."""
+        ...
+
+    def fault_rules_set(self, rules: Sequence[tuple[str, int | None]]) -> int:
+        """Replace the rules by ``rules`` ((rule JSON, faults left or None), in order) with zero
+        counts; the new generation (a write)."""
+        ...
+
+    def fault_hit(self, generation: int, position: int) -> tuple[int, int | None] | None:
+        """Count a call the rule matched: (its matching calls so far, this one included; faults
+        left), or None when the rule is no longer of the current generation (a write)."""
+        ...
+
+    def fault_fired(self, generation: int, position: int) -> None:
+        """Count a fault of the rule (and take one off the faults it has left) (a write)."""
+        ...
+
+    def fault_announce(self, generation: int) -> None:
+        """After the commit of :meth:`fault_rules_set`: tell the other processes, so that their next
+        :meth:`fault_generation` sees it."""
+        ...
+
+
 class AccessStore(Protocol):
     """Departments and CRM roles (crm/permissions.py). Levels are crm.permissions.Level values."""
 
@@ -254,7 +297,7 @@ class CrmStore(Protocol):
         ...
 
 
-class Transaction(UserStore, OAuthStore, LimitStore, AccessStore, CrmStore, Protocol):
+class Transaction(UserStore, OAuthStore, LimitStore, FaultStore, AccessStore, CrmStore, Protocol):
     """One transaction: every part of the port. A consumer names the narrow part it uses."""
 
 

@@ -23,6 +23,8 @@ from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import sleep_before_retry
 from b24local.storage.errors import StorageBusy, StorageError
+from b24local.storage.fault_hint import TRUST as HINT_TRUST
+from b24local.storage.fault_hint import FaultHint
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, access_columns, access_from, bindings_from_rows
 from b24local.storage.writer_queue import SUPPORTED as WRITER_TURNS
@@ -54,14 +56,50 @@ class SqliteTransaction(SqlTransaction):
     JSON_ARGS_MAX = 120
     _ROLE_ASSIGN = "INSERT OR IGNORE INTO crm_role_holder (role_id, user_id, department_id) VALUES (?, ?, ?)"
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str | None = None) -> None:
         super().__init__()
         self.conn = conn
+        #: The database file (None in memory): where the fault rules' hint lives.
+        self.path = path
+        self._hint: FaultHint | None = None
+        #: The hint at the last read of the fault rules' generation, that generation, and until when
+        #: it is trusted without a read.
+        self._hint_seen = -1
+        self._fault_generation = 0
+        self._fault_trusted_until = 0.0
         #: Per table: its column names and the statement start that selects a row as one JSON array.
         self._row_selects: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         return int(self.conn.execute(sql, params).lastrowid or 0)
+
+    def fault_generation(self) -> int:
+        """Read only when the hint moved (or a second passed): storage/fault_hint.py."""
+        hint = self._fault_hint()
+        if hint is None:
+            return super().fault_generation()
+        seen, now = hint.read(), time.monotonic()
+        if seen == self._hint_seen and now < self._fault_trusted_until:
+            return self._fault_generation
+        generation = super().fault_generation()
+        self._hint_seen, self._fault_generation = seen, generation
+        self._fault_trusted_until = now + HINT_TRUST
+        return generation
+
+    def fault_announce(self, generation: int) -> None:
+        hint = self._fault_hint()
+        if hint is not None:
+            hint.write(generation)
+
+    def close_hint(self) -> None:
+        if self._hint is not None:
+            self._hint.close()
+            self._hint = None
+
+    def _fault_hint(self) -> FaultHint | None:
+        if self._hint is None and self.path is not None and self.path != ":memory:":
+            self._hint = FaultHint(self.path)
+        return self._hint
 
     def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         self.conn.executemany(sql, rows)
@@ -282,7 +320,7 @@ class SqliteStorage:
             self._migrate()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {self.path}: {exc}") from None
-        self._tx = SqliteTransaction(self.conn)
+        self._tx = SqliteTransaction(self.conn, self.path)
         self._checkpointer: _Checkpointer | None = None
         #: Turns at the write lock among the server processes on this file (see writer_queue.py).
         self._writers: WriterQueue | None = None
@@ -332,4 +370,5 @@ class SqliteStorage:
         if self._writers is not None:
             self._writers.close()
             self._writers = None
+        self._tx.close_hint()
         self.conn.close()
