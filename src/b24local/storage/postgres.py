@@ -189,6 +189,28 @@ class PostgresTransaction(SqlTransaction):
         for table in tables:
             self.conn.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH 1")
 
+    def _bulk(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """COPY: a seed's 100,000 rows in one stream, several times faster than executemany."""
+        if not rows:
+            return
+        with (
+            self.conn.raw.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+    def _sequence_floor(self, table: str) -> int:
+        value = self._one(f"SELECT pg_sequence_last_value(pg_get_serial_sequence('{table}', 'id'))")
+        return int(value or 0)
+
+    def _ids_continue(self, table: str) -> None:
+        """Never back: an id handed out before (a deleted row's) is not handed out again, as in SQLite."""
+        self.conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), greatest((SELECT max(id) FROM {table}), "
+            f"coalesce(pg_sequence_last_value(pg_get_serial_sequence('{table}', 'id')), 1)))"
+        )
+
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """Lock the owner row before the first read or write of its bindings in a write call."""
         if not self.writing or (kind.owner.table, owner_id) in self._locked:

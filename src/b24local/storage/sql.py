@@ -11,6 +11,7 @@ from b24local.storage.sql_compiler import SqlCompiler
 from b24local.storage.sql_crm import CrmSql, access_columns, access_from, bindings_from_rows
 from b24local.storage.sql_limits import LimitSql
 from b24local.storage.sql_roles import RoleSql
+from b24local.storage.sql_seed import SeedSql
 
 __all__ = [
     "SqlCompiler",
@@ -21,5 +22,5 @@ __all__ = [
 ]
 
 
-class SqlTransaction(UserSql, OAuthSql, LimitSql, RoleSql, CrmSql):
+class SqlTransaction(UserSql, OAuthSql, LimitSql, RoleSql, CrmSql, SeedSql):
     """The :class:`~b24local.storage.base.Transaction` methods both SQL backends share."""

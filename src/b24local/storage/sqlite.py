@@ -76,6 +76,11 @@ class SqliteTransaction(SqlTransaction):
         marks = ", ".join("?" for _ in tables)
         self.conn.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", list(tables))
 
+    def _sequence_floor(self, table: str) -> int:
+        """AUTOINCREMENT keeps the largest id ever used (explicit ones too) in sqlite_sequence."""
+        seq = self._one("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+        return int(seq or 0)
+
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         """One row: the owner's access columns and its bindings as one JSON array. Python's ``sqlite3``
         releases and retakes the GIL for every value it fetches (about a microsecond each here), so
