@@ -45,6 +45,8 @@ class Config:
     admin_token: str | None = field(default=None, repr=False)
     #: Origins whose pages may call the server from a browser (T10); "*" for any, () for none.
     cors_origins: tuple[str, ...] = ()
+    #: A seed document applied at start when the database is empty (T5); None: none.
+    seed: str | None = None
 
     @property
     def base_url(self) -> str:

@@ -28,6 +28,7 @@ from b24local.config import redacted_url
 from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Row
 from b24local.storage.errors import LOCK_WAIT, ReferenceGone, Rerun, StorageBusy, StorageError
+from b24local.storage.migrations import Progress as MigrationProgress
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
 
@@ -310,10 +311,13 @@ class PostgresStorage:
     #: How long the runner keeps retrying a call that lost a race (seconds).
     lock_wait = LOCK_WAIT
 
-    def __init__(self, url: str, *, serving: bool = False) -> None:
+    def __init__(
+        self, url: str, *, serving: bool = False, migration_progress: MigrationProgress | None = None
+    ) -> None:
         if not url.startswith(("postgresql://", "postgres://")):
             raise StorageError(f"not a PostgreSQL database URL: {redacted_url(url)}")
         self.url = url
+        self._migration_progress = migration_progress
         #: The migrations this open applied (``db upgrade`` reports them).
         self.applied_migrations: list[int] = []
         self.conn = _connect(url)
@@ -330,7 +334,9 @@ class PostgresStorage:
     def _migrate(self) -> None:
         with self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            self.applied_migrations += apply_pending(self.conn.execute, "postgres", "%s", "BIGINT")
+            self.applied_migrations += apply_pending(
+                self.conn.execute, "postgres", "%s", "BIGINT", self._migration_progress
+            )
 
     def schema_version(self) -> int:
         """The highest migration applied to the database."""

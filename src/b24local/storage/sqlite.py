@@ -23,6 +23,7 @@ from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Binding, Row, chunks
 from b24local.storage.busy import sleep_before_retry
 from b24local.storage.errors import StorageBusy, StorageError
+from b24local.storage.migrations import Progress as MigrationProgress
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, access_columns, access_from, bindings_from_rows
 from b24local.storage.writer_queue import SUPPORTED as WRITER_TURNS
@@ -264,8 +265,10 @@ class SqliteStorage:
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         wal_restart_frames: int = WAL_RESTART_FRAMES,
         synchronous: str = DEFAULT_SYNCHRONOUS,
+        migration_progress: MigrationProgress | None = None,
     ) -> None:
         self.path = path_from_url(url)
+        self._migration_progress = migration_progress
         if synchronous not in SYNCHRONOUS:
             raise StorageError(f"unknown SQLite synchronous setting {synchronous!r} (full or normal)")
         #: The bound on waiting for the database lock in one transaction (seconds).
@@ -301,7 +304,9 @@ class SqliteStorage:
     def _migrate(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            self.applied_migrations += apply_pending(self.conn.execute, "sqlite", "?", "INTEGER")
+            self.applied_migrations += apply_pending(
+                self.conn.execute, "sqlite", "?", "INTEGER", self._migration_progress
+            )
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")

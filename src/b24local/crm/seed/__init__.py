@@ -7,7 +7,7 @@ No HTTP here: admin/seed.py and cli/seed.py are the surfaces.
 
 from b24local.crm.seed.apply import is_empty, record_count, seed
 from b24local.crm.seed.document import FORMATS, Format, SeedError, dump, format_of, parse
-from b24local.crm.seed.export import export
+from b24local.crm.seed.export import export, export_count
 
 __all__ = [
     "FORMATS",
@@ -15,6 +15,7 @@ __all__ = [
     "SeedError",
     "dump",
     "export",
+    "export_count",
     "format_of",
     "is_empty",
     "parse",

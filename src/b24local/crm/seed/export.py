@@ -181,6 +181,6 @@ def export(tx: Transaction, tick: Callable[[int], None] = lambda n: None) -> dic
     return {name: items for name, items in doc.items() if items}
 
 
-def record_count(tx: Transaction) -> int:
+def export_count(tx: Transaction) -> int:
     """How many CRM records an export writes (what its progress bar counts)."""
     return sum(tx.entity_count(e, AllOf(())) for e in ENTITY_LISTS.values())
