@@ -16,7 +16,7 @@ import yaml
 from b24local.crm import seed as seeding
 from b24local.storage.open import open_storage
 from b24local.storage.runner import run
-from tests.conftest import InProcessServer, new_database, start_in_process
+from tests.conftest import InProcessServer, _serving, new_database, start_in_process
 
 TOKEN = "seed-admin-token-42"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -89,11 +89,8 @@ COUNTS = {name: len(items) for name, items in FULL.items()}
 def portal(
     request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InProcessServer]:
-    server = start_in_process(
-        new_database(request, backend, tmp_path_factory.mktemp("seed")), "--admin-token", TOKEN
-    )
-    yield server
-    server.stop()
+    folder = tmp_path_factory.mktemp("seed")
+    yield from _serving(start_in_process(new_database(request, backend, folder), "--admin-token", TOKEN))
 
 
 def seed(portal: InProcessServer, doc: Any, headers: dict[str, str] = JSON) -> tuple[int, Any]:
@@ -251,7 +248,8 @@ def _broken(path: list[Any], value: Any) -> dict[str, Any]:
         (
             ["roles", 0, "permissions", "lead", "read"],
             "most",
-            "roles[0].permissions.lead.read: unknown level 'most' (one of none, own, department, subdepartments, open, all)",
+            "roles[0].permissions.lead.read: unknown level 'most' "
+            "(one of none, own, department, subdepartments, open, all)",
         ),
         (["webhooks", 0, "code_hash"], "00", "webhooks[0]: give either code or code_hash"),
         (["webhooks", 0, "user"], 4, "webhooks[0].user: user 4 does not exist"),
@@ -281,7 +279,8 @@ def test_invalid_anywhere_is_refused_whole_with_its_path(
         (b"[1, 2]", "the document must be an object of lists (users, leads, ...)"),
         (
             b'{"lead": []}',
-            "lead: unknown list (the lists: departments, users, roles, webhooks, apps, pipelines, leads, contacts, deals, companies, lead_contact, deal_contact, contact_company)",
+            "lead: unknown list (the lists: departments, users, roles, webhooks, apps, pipelines, leads, "
+            "contacts, deals, companies, lead_contact, deal_contact, contact_company)",
         ),
         (b'{"leads": {"TITLE": "x"}}', "leads: must be a list"),
         (b'{"leads": ["x"]}', "leads[0]: must be an object"),
