@@ -39,7 +39,9 @@ class EntityRows:
             for row in self.rows:
                 if row["id"] not in self.flag_given:
                     row["is_return_customer"] = rule.flag(row, row["id"] in bound_owners)
-        columns = ["id", *(f.column for f in self.entity.columns)]
+        # Only the columns some row fills: every value bound costs the insert, empty ones too.
+        filled = set().union(*self.rows)
+        columns = ["id", *(f.column for f in self.entity.columns if f.column in filled)]
         tx.entity_insert_many(self.entity, columns, [tuple(map(row.get, columns)) for row in self.rows])
         tx.multifield_insert_many(self.entity, self.multifields)
 
