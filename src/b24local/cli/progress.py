@@ -43,7 +43,9 @@ class Progress:
 
     def tick(self, count: int) -> None:
         self.done = min(self.total, self.done + count)
-        if self.shown and (time.monotonic() - self._drawn_at >= REDRAW_EVERY or self.done == self.total):
+        if not self.shown or self.done == self._drawn_done:
+            return
+        if self.done == self.total or time.monotonic() - self._drawn_at >= REDRAW_EVERY:
             self._draw()
 
     def _draw(self) -> None:

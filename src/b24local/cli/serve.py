@@ -132,11 +132,11 @@ def _serve(args: argparse.Namespace) -> int:
             "(point REQUESTS_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at it)",
             flush=True,
         )
-    if seeded is not None:
-        print(seeded[0], flush=True)
     _print_webhook(args, config, code, created=created, seeded=new_database and not created)
     if made_token is not None:
         print("Admin token for /_b24local/ (stored hashed, shown once):", made_token, flush=True)
+    if seeded is not None:
+        print(seeded[0], flush=True)
     if workers > 1:
         return supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
     _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
