@@ -8,21 +8,28 @@ b24local: no import or conftest line is needed).
   made for the session: ``{base}/rest/1/{code}/``, to which a method name is appended.
 - ``b24local_reset``: the CRM data removed before the test (``b24local db reset``): every test that asks
   for it starts with no leads, contacts, deals or companies, and ids from 1.
+- ``b24local_seed``: a function that applies a seed document (contract T5) to the session's server
+  through ``POST /_b24local/seed``: a dict, or the path of a JSON or YAML (.yaml/.yml) file; it
+  returns the counts per list, and raises :class:`SeedRefused` with the server's reason otherwise.
 
 A real server in its own process, as a test suite's code would meet a portal (docs/testing.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,10 +45,35 @@ class B24LocalServer:
     database_url: str
     webhook_url: str  # {base_url}/rest/1/{code}/
     process: subprocess.Popen[str]
+    #: The Bearer token of /_b24local/ (made for the session).
+    admin_token: str = field(default="", repr=False)
 
     def reset(self) -> None:
         """Remove every CRM record (``b24local db reset``); users and webhooks stay."""
         _cli("db", "reset", "--database", self.database_url)
+
+    def seed(self, source: dict[str, Any] | str | Path) -> dict[str, int]:
+        """Apply a seed document (a dict, or a JSON or YAML file) with ``POST /_b24local/seed``; the
+        counts per list. All or nothing: a refused seed raises :class:`SeedRefused` and writes nothing."""
+        if isinstance(source, dict):
+            body, content_type = json.dumps(source).encode(), "application/json"
+        else:
+            path = Path(source)
+            yaml_file = path.suffix.lower() in (".yaml", ".yml")
+            body, content_type = path.read_bytes(), "application/yaml" if yaml_file else "application/json"
+        request = urllib.request.Request(  # noqa: S310 (the session's own http:// server)
+            f"{self.base_url}/_b24local/seed",
+            data=body,
+            method="POST",
+            headers={"Content-Type": content_type, "Authorization": f"Bearer {self.admin_token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 (our own http URL)
+                counts: dict[str, int] = json.load(answer)["seeded"]
+                return counts
+        except urllib.error.HTTPError as refused:
+            reason = json.loads(refused.read() or b"{}").get("error_description", str(refused))
+            raise SeedRefused(reason) from None
 
     def stop(self) -> None:
         self.process.terminate()
@@ -50,6 +82,10 @@ class B24LocalServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class SeedRefused(AssertionError):
+    """The server refused a seed (nothing was written); the message names the first error's path."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -93,8 +129,11 @@ def start(database_url: str, log: Path) -> B24LocalServer:
     user 1 with a code of this session's own."""
     port = _free_port()
     argv = [sys.executable, "-m", "b24local", "serve", "--port", str(port), "--database", database_url]
+    token = secrets.token_urlsafe(24)
+    # In the environment, not on the command line that every user of the machine can read.
+    env = {**os.environ, "B24LOCAL_ADMIN_TOKEN": token}
     with log.open("w") as output:  # the server keeps its own copy of the descriptor
-        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         _wait_ready(port, time.monotonic() + START_TIMEOUT)
         code = secrets.token_hex(12)
@@ -104,7 +143,7 @@ def start(database_url: str, log: Path) -> B24LocalServer:
         process.wait()
         raise
     base_url = f"http://127.0.0.1:{port}"
-    return B24LocalServer(base_url, database_url, f"{base_url}/rest/1/{code}/", process)
+    return B24LocalServer(base_url, database_url, f"{base_url}/rest/1/{code}/", process, token)
 
 
 @pytest.fixture(scope="session")
@@ -129,3 +168,8 @@ def b24local_webhook_url(b24local_server: B24LocalServer) -> str:
 def b24local_reset(b24local_server: B24LocalServer) -> B24LocalServer:
     b24local_server.reset()
     return b24local_server
+
+
+@pytest.fixture
+def b24local_seed(b24local_server: B24LocalServer) -> Callable[[dict[str, Any] | str | Path], dict[str, int]]:
+    return b24local_server.seed
