@@ -24,6 +24,8 @@ JSON = {**AUTH, "content-type": "application/json"}
 YAML = {**AUTH, "content-type": "application/yaml"}
 WEBHOOK_CODE = "seeded-webhook-code-7"
 CLIENT_SECRET = "seeded-client-secret-9"
+#: What PostgreSQL's COPY escapes: a backslash, a tab, the line ends (and a \N that is text).
+ESCAPED = "tab\there, back\\slash \\N, new\nline, return\r end"
 
 #: A seed with every list, on a server that has user 1 and its webhook 1 already.
 FULL: dict[str, list[Any]] = {
@@ -64,7 +66,7 @@ FULL: dict[str, list[Any]] = {
             "PHONE": [{"VALUE": "+49 30 1234", "VALUE_TYPE": "WORK"}, {"VALUE": "+49 170 1"}],
             "DATE_CREATE": "2024-05-23T18:18:25+00:00",
         },
-        {"ID": 11, "TITLE": "Junk", "STATUS_ID": "JUNK", "BIRTHDATE": "1990-01-31"},
+        {"ID": 11, "TITLE": "Junk", "STATUS_ID": "JUNK", "BIRTHDATE": "1990-01-31", "COMMENTS": ESCAPED},
     ],
     "contacts": [
         {"ID": 20, "NAME": "Ann", "LAST_NAME": "Lee", "EMAIL": [{"VALUE": "ann@example.test"}]},
@@ -122,6 +124,7 @@ def test_every_list_is_seeded_and_read_back_through_rest(portal: InProcessServer
         "Y",
     )
     assert [p["VALUE"] for p in lead["PHONE"]] == ["+49 30 1234", "+49 170 1"]
+    assert portal.call("crm.lead.get", {"id": 11}).result["COMMENTS"] == ESCAPED
     deal = portal.call("crm.deal.get", {"id": 30}).result
     assert (deal["STAGE_SEMANTIC_ID"], deal["CLOSED"], deal["CONTACT_ID"]) == ("S", "Y", "21")
     assert portal.call("crm.deal.get", {"id": 31}).result["TITLE"] == "Deal #31"
