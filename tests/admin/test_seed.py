@@ -5,6 +5,7 @@ error, ids that exist, secrets only as hashes, and the admin token."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -337,3 +338,15 @@ def test_the_surface_needs_the_admin_token(portal: InProcessServer) -> None:
         "error": "INVALID_REQUEST",
         "error_description": "format must be json or yaml",
     }
+
+
+def test_the_readme_example(portal: InProcessServer) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"#### Seed and export\n.*?```yaml\n(.*?)```", readme, re.S)
+    assert example is not None, "README has no seed example"
+    answer = portal.raw("POST", "/_b24local/seed", headers=YAML, content=example.group(1))
+    assert answer.json() == {
+        "seeded": {"pipelines": 1, "contacts": 1, "deals": 1, "companies": 1, "deal_contact": 1}
+    }
+    deal = portal.call("crm.deal.get", {"id": 3}).result
+    assert (deal["STAGE_ID"], deal["COMPANY_ID"], deal["CONTACT_ID"]) == ("C1:NEW", "5", "7")
