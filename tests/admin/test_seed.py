@@ -350,3 +350,15 @@ def test_the_readme_example(portal: InProcessServer) -> None:
     }
     deal = portal.call("crm.deal.get", {"id": 3}).result
     assert (deal["STAGE_ID"], deal["COMPANY_ID"], deal["CONTACT_ID"]) == ("C1:NEW", "5", "7")
+
+
+def test_yaml_aliases_are_read_once(portal: InProcessServer) -> None:
+    """Nine levels of ten aliases each: 10^8 phones if each path were walked, refused at the first."""
+    levels = ["- TITLE: base\n  PHONE: &a0 [{VALUE: '1'}]"]
+    levels += [f"- TITLE: l{i}\n  PHONE: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    text = "leads:\n" + "\n".join(levels) + "\n"
+    answer = portal.raw("POST", "/_b24local/seed", headers=YAML, content=text)
+    assert answer.json() == {
+        "error": "INVALID_SEED",
+        "error_description": "leads[1].PHONE: item #0 is not an object",
+    }

@@ -55,12 +55,23 @@ class SeedError(ValueError):
         self.message = message
 
 
-def _plain(value: Any) -> Any:
-    """YAML reads an unquoted 2024-05-23 as a date: back to the text it was, as JSON would give it."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+def _plain(value: Any, seen: dict[int, Any] | None = None) -> Any:
+    """YAML reads an unquoted 2024-05-23 as a date: back to the text it was, as JSON would give it.
+
+    A node YAML shares through an alias is converted once (``seen``): a document of aliases of aliases
+    must not be walked, and copied, once per path to each node."""
+    if seen is None:
+        seen = {}
+    if isinstance(value, (dict, list)):
+        done = seen.get(id(value))
+        if done is None:
+            if isinstance(value, dict):
+                done = seen[id(value)] = {}
+                done.update((k, _plain(v, seen)) for k, v in value.items())
+            else:
+                done = seen[id(value)] = []
+                done.extend(_plain(v, seen) for v in value)
+        return done
     if isinstance(value, datetime.datetime):
         return value.isoformat(sep=" ") if value.tzinfo is None else value.isoformat()
     if isinstance(value, datetime.date):
