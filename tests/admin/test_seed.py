@@ -109,8 +109,11 @@ def export(portal: InProcessServer, fmt: str = "json") -> dict[str, Any]:
     return loaded
 
 
-def test_every_list_is_seeded_and_read_back_through_rest(portal: InProcessServer) -> None:
-    assert seed(portal, FULL) == (200, {"seeded": COUNTS})
+@pytest.mark.parametrize("headers", [JSON, YAML], ids=["json", "yaml"])
+def test_every_list_is_seeded_and_read_back_through_rest(
+    portal: InProcessServer, headers: dict[str, str]
+) -> None:
+    assert seed(portal, FULL, headers) == (200, {"seeded": COUNTS})
     lead = portal.call("crm.lead.get", {"id": 10}).result
     assert (lead["TITLE"], lead["STATUS_ID"], lead["OPPORTUNITY"], lead["ASSIGNED_BY_ID"]) == (
         "First lead",
