@@ -260,6 +260,11 @@ def _broken(path: list[Any], value: Any) -> dict[str, Any]:
         ),
         (["webhooks", 0, "code_hash"], "00", "webhooks[0]: give either code or code_hash"),
         (["webhooks", 0, "user"], 4, "webhooks[0].user: user 4 does not exist"),
+        (
+            ["webhooks", 0, "code"],
+            "1234",
+            "webhooks[0].code: must be letters, digits, '_' and '-', not all digits",
+        ),
         (["users", 1, "id"], 1, "users[1].id: user 1 exists already"),
         (
             ["departments", 0, "parent"],

@@ -22,7 +22,7 @@ from b24local.storage.base import Row, Transaction
 LEVELS = {level.name.lower(): level for level in Level}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _CODE = re.compile(r"^[A-Za-z0-9_-]+$")
-#: Entities whose records are permitted per pipeline, and whose pipelines a seed may list.
+#: Entities with pipelines (the deal): a seed may list their pipelines, and a role its levels per one.
 _PIPELINED = {e.name: e for e in ENTITIES.values() if e.rules.stages and e.rules.stages.pipelines}
 
 
@@ -155,14 +155,16 @@ def _read_assignments(item: Item, role_id: int, known: Known, rows: StateRows) -
             )
 
 
-def _secret(item: Item, plain: str, hashed: str, check: Callable[[str], bool]) -> str:
-    """The hash of a secret given in clear (``code``) or as its hash (``code_hash``), one of the two."""
+def _secret(item: Item, plain: str, hashed: str, rule: tuple[Callable[[str], bool], str]) -> str:
+    """The hash of a secret given in clear (``code``) or as its hash (``code_hash``), one of the two;
+    ``rule``: what a secret given in clear must be, and the words for it. The secret is never shown."""
     if (item.value.get(plain) is None) == (item.value.get(hashed) is None):
         raise SeedError(item.path, f"give either {plain} or {hashed}")
     if item.value.get(plain) is not None:
         secret = item.text(plain)
+        check, words = rule
         if not check(secret):
-            raise SeedError(item.at(plain), "is not a valid value")
+            raise SeedError(item.at(plain), f"must be {words}")
         return hash_secret(secret)
     digest = item.text(hashed)
     if not _HASH.match(digest):
@@ -175,6 +177,11 @@ def _webhook_code(code: str) -> bool:
     return bool(_CODE.match(code)) and not code.isdigit()
 
 
+#: What a secret given in clear must be: a webhook code as ``webhook create --code`` takes it; any text.
+_WEBHOOK_CODE = (_webhook_code, "letters, digits, '_' and '-', not all digits")
+_ANY_TEXT: tuple[Callable[[str], bool], str] = (lambda text: bool(text.strip()), "a text")
+
+
 def read_webhooks(tx: Transaction, known: Known, items: list[Any], rows: StateRows) -> None:
     for item, number in _numbered(tx, known, "webhooks", items):
         item.only(("id", "user", "scope", "active", "code", "code_hash"))
@@ -182,7 +189,7 @@ def read_webhooks(tx: Transaction, known: Known, items: list[Any], rows: StateRo
             {
                 "id": number,
                 "user_id": known.reference(item.at("user"), "users", item.value.get("user")),
-                "code_hash": _secret(item, "code", "code_hash", _webhook_code),
+                "code_hash": _secret(item, "code", "code_hash", _WEBHOOK_CODE),
                 "scope": ",".join(item.scopes("scope")),
                 "active": int(item.flag("active", True)),
             }
@@ -216,7 +223,7 @@ def read_apps(tx: Transaction, known: Known, items: list[Any], rows: StateRows) 
                 "id": number,
                 "name": item.text("name"),
                 "client_id": client_id,
-                "secret_hash": _secret(item, "client_secret", "secret_hash", lambda s: bool(s.strip())),
+                "secret_hash": _secret(item, "client_secret", "secret_hash", _ANY_TEXT),
                 "scope": ",".join(item.scopes("scope")),
                 "redirect_uri": item.text("redirect_uri"),
                 "version": item.number("version", 1),
