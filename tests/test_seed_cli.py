@@ -3,7 +3,9 @@ of long command-line work (seed and export of 10,000 records or more, migrations
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +111,25 @@ def test_serve_seeds_an_empty_database_and_skips_it_later(tmp_path: Path) -> Non
         assert again.call("crm.lead.list", {}).body["total"] == 1
     finally:
         again.stop()
+
+
+def test_the_bar_is_drawn_when_stderr_is_a_terminal(tmp_path: Path) -> None:
+    """Not forced: stderr on a pseudo-terminal is enough (stdout stays a pipe, its output plain)."""
+    (tmp_path / "big.json").write_bytes(
+        orjson.dumps({"contacts": [{"NAME": f"C{i}"} for i in range(10_000)]})
+    )
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("B24LOCAL_DATABASE_URL", "B24LOCAL_PROGRESS")}
+    argv = ["seed", "--database", f"sqlite:///{tmp_path / 't.db'}", str(tmp_path / "big.json")]
+    with subprocess.Popen(
+        [sys.executable, "-m", "b24local", *argv], stdout=subprocess.PIPE, stderr=follower, env=env
+    ) as process:
+        os.close(follower)
+        out, _ = process.communicate(timeout=120)
+    drawn = b""
+    with contextlib.suppress(OSError):  # EIO once the terminal's last writer has gone
+        while chunk := os.read(leader, 65536):
+            drawn += chunk
+    os.close(leader)
+    assert (process.returncode, out) == (0, b"Seeded: contacts 10000\n")
+    assert drawn.endswith(b"\rSeeding [" + b"#" * 30 + b"] 100% 10,000/10,000 records\r\n")
