@@ -73,6 +73,7 @@ class EntityReader:
         #: Fields an item may not give: bindings (CONTACT_IDS, the computed CONTACT_ID).
         self.bindings_fields = {f.name for f in self.entity.fields if f.storage in ("computed", "write_only")}
         self.read_only = {f.name: f for f in self.entity.columns if f.is_read_only}
+        self.allowed = set(self.entity.by_name) - self.bindings_fields
         self.references = [
             (f, plural(REFERENCED[f.type].name))
             for f in self.entity.columns
@@ -97,19 +98,16 @@ class EntityReader:
 
     def _read_one(self, item: Item, number: int, out: EntityRows) -> None:
         fields = item.value
-        for key in fields:
-            if key not in self.entity.by_name:
-                raise SeedError(item.at(str(key)), "unknown field")
-            if key in self.bindings_fields:
-                raise SeedError(
-                    item.at(key), f"bindings have lists of their own: {_binding_lists_of(self.entity)}"
-                )
+        if fields.keys() - self.allowed:  # one set operation per item; the loop only to say which
+            self._refuse_field(item)
         row, plan = self._new_row(item)
         for fld, target in self.references:
             value = row.get(fld.column)
             if value is not None:
                 self.known.reference(item.at(fld.name), target, value)
-        for key, value in fields.items():
+        # In the item's order (the first error is the one reported), and only for an item with some.
+        kept = () if fields.keys().isdisjoint(self.read_only) else fields.items()
+        for key, value in kept:
             given = self.read_only.get(key)
             if given is not None and not is_empty(value):
                 try:
@@ -123,6 +121,15 @@ class EntityReader:
             row["title"] = self.default_title.format(id=number)
         out.rows.append(row)
         out.multifields.extend((number, t, vt, v) for t, vt, v in plan.inserts)
+
+    def _refuse_field(self, item: Item) -> None:
+        for key in item.value:
+            if key not in self.entity.by_name:
+                raise SeedError(item.at(str(key)), "unknown field")
+            if key in self.bindings_fields:
+                raise SeedError(
+                    item.at(key), f"bindings have lists of their own: {_binding_lists_of(self.entity)}"
+                )
 
     def _new_row(self, item: Item) -> tuple[Row, Any]:
         try:
