@@ -370,3 +370,15 @@ def test_yaml_aliases_are_read_once(portal: InProcessServer) -> None:
         "error": "INVALID_SEED",
         "error_description": "leads[1].PHONE: item #0 is not an object",
     }
+
+
+def test_a_seed_over_the_body_limit_is_refused_with_a_pointer_to_the_cli(portal: InProcessServer) -> None:
+    body = b'{"leads": [' + b" " * (8 * 1024 * 1024) + b"]}"
+    answer = portal.raw("POST", "/_b24local/seed", headers=JSON, content=body)
+    assert (answer.status_code, answer.json()) == (
+        413,
+        {
+            "error": "REQUEST_ENTITY_TOO_LARGE",
+            "error_description": "The seed is larger than the body limit: apply it with `b24local seed FILE`",
+        },
+    )
