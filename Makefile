@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: serve test test-fast lint typecheck pytest bench bench-budget compat docs fuzz lock clean
+.PHONY: serve test test-fast lint typecheck pytest bench bench-budget bench-seed compat docs fuzz lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: $(TEST_STAMP)
 # Server CPU per worst-shaped request (at most the body limit) against 0.2 s (docs/performance.md).
 bench-budget: $(TEST_STAMP)
 	$(BIN)/python bench/budget.py
+
+# Seeding and exporting 100,000 leads on SQLite and PostgreSQL (docs/performance.md, "Issue 16").
+bench-seed: $(TEST_STAMP)
+	$(BIN)/python bench/seed.py
 
 # docs/compatibility.md from the client tests. Failing client tests (pytest exit 1) are what the
 # matrix shows as ❌, so the document is written anyway; any other pytest failure stops here.

@@ -20,14 +20,32 @@ pytestmark = pytest.mark.live  # the fixtures start `b24local serve`
 EXAMPLE = re.search(r"## pytest\n.*?```python\n(.*?)```", (ROOT / "docs" / "testing.md").read_text(), re.S)
 
 
-def test_users_suite_gets_a_server_a_webhook_and_resets(
-    pytester: pytest.Pytester, request: pytest.FixtureRequest, backend: str
-) -> None:
+def run_as_a_users_suite(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, backend: str, example: str
+) -> pytest.RunResult:
     """On SQLite the plugin's own temporary file; on PostgreSQL a database given by --b24local-database."""
-    assert EXAMPLE is not None, "docs/testing.md has no pytest example"
-    pytester.makepyfile(test_users=EXAMPLE.group(1))
+    pytester.makepyfile(test_users=example)
     options = ["-p", "no:randomly", "-p", "no:cacheprovider"]
     if backend == "postgres":
         options += ["--b24local-database", str(new_database(request, backend, pytester.path))]
-    result = pytester.runpytest_subprocess(*options)
-    result.assert_outcomes(passed=3)
+    return pytester.runpytest_subprocess(*options)
+
+
+def test_users_suite_gets_a_server_a_webhook_and_resets(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, backend: str
+) -> None:
+    assert EXAMPLE is not None, "docs/testing.md has no pytest example"
+    run_as_a_users_suite(pytester, request, backend, EXAMPLE.group(1)).assert_outcomes(passed=3)
+
+
+#: The seed example of docs/testing.md ("Seed data").
+SEED_EXAMPLE = re.search(
+    r"## Seed data\n.*?```python\n(.*?)```", (ROOT / "docs" / "testing.md").read_text(), re.S
+)
+
+
+def test_users_suite_seeds_from_a_dict_and_a_file(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, backend: str
+) -> None:
+    assert SEED_EXAMPLE is not None, "docs/testing.md has no seed example"
+    run_as_a_users_suite(pytester, request, backend, SEED_EXAMPLE.group(1)).assert_outcomes(passed=3)

@@ -47,6 +47,8 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     #: A file of fault rules (T9) that ``serve`` sets at start, replacing those of the database.
     faults_file: str | None = None
+    #: A seed document applied at start when the database is empty (T5); None: none.
+    seed: str | None = None
 
     @property
     def base_url(self) -> str:

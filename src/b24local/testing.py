@@ -10,6 +10,9 @@ b24local: no import or conftest line is needed).
   for it starts with no leads, contacts, deals or companies, and ids from 1.
 - ``b24local_faults``: fault rules for the test (``set(rules)``, ``rules()`` with their counts; the
   format of ``PUT /_b24local/faults``), cleared after it.
+- ``b24local_seed``: a function that applies a seed document (contract T5) to the session's server
+  through ``POST /_b24local/seed``: a dict, or the path of a JSON or YAML (.yaml/.yml) file; it
+  returns the counts per list, and raises :class:`SeedRefused` with the server's reason otherwise.
 
 A real server in its own process, as a test suite's code would meet a portal (docs/testing.md).
 """
@@ -23,8 +26,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +63,29 @@ class B24LocalServer:
         """Remove every CRM record (``b24local db reset``); users and webhooks stay."""
         _cli("db", "reset", "--database", self.database_url)
 
+    def seed(self, source: dict[str, Any] | str | Path) -> dict[str, int]:
+        """Apply a seed document (a dict, or a JSON or YAML file) with ``POST /_b24local/seed``; the
+        counts per list. All or nothing: a refused seed raises :class:`SeedRefused` and writes nothing."""
+        if isinstance(source, dict):
+            body, content_type = json.dumps(source).encode(), "application/json"
+        else:
+            path = Path(source)
+            yaml_file = path.suffix.lower() in (".yaml", ".yml")
+            body, content_type = path.read_bytes(), "application/yaml" if yaml_file else "application/json"
+        request = urllib.request.Request(  # noqa: S310 (the session's own http:// server)
+            f"{self.base_url}/_b24local/seed",
+            data=body,
+            method="POST",
+            headers={"Content-Type": content_type, "Authorization": f"Bearer {self.admin_token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 (our own http URL)
+                counts: dict[str, int] = json.load(answer)["seeded"]
+                return counts
+        except urllib.error.HTTPError as refused:
+            reason = json.loads(refused.read() or b"{}").get("error_description", str(refused))
+            raise SeedRefused(reason) from None
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -66,6 +93,10 @@ class B24LocalServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class SeedRefused(AssertionError):
+    """The server refused a seed (nothing was written); the message names the first error's path."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -172,3 +203,8 @@ def b24local_faults(b24local_server: B24LocalServer) -> Iterator[FaultRules]:
     faults = FaultRules(b24local_server)
     yield faults
     faults.clear()
+
+
+@pytest.fixture
+def b24local_seed(b24local_server: B24LocalServer) -> Callable[[dict[str, Any] | str | Path], dict[str, int]]:
+    return b24local_server.seed

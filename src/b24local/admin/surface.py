@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 
-from b24local.admin import fault_admin, reset, token
+from b24local.admin import fault_admin, reset, seed, token
 from b24local.admin.health import health
 from b24local.admin.http import Headers, ReadBody, Scope, Send, error_body, header, send_json
 from b24local.config import Config
@@ -41,6 +41,8 @@ class AdminSurface:
         #: The resources behind the token, by path (T3–T9 add theirs).
         self.routes: dict[str, Handler] = {reset.PATH: reset.reset_handler(storage)}
         self.routes[fault_admin.PATH] = fault_admin.faults_handler(storage)
+        #: Resources that read the request's head too (its content type, its query).
+        self.scoped_routes: dict[str, seed.ScopedHandler] = seed.routes(storage)
 
     async def handle(self, scope: Scope, read_body: ReadBody, send: Send) -> None:
         path, http_method = scope["path"], scope["method"]
@@ -51,6 +53,8 @@ class AdminSurface:
             await self._public(http_method, send, lambda: (200, openapi.document_json()), [])
         elif not self.authorised(scope):
             await send_json(send, 401, self._refusal(), http_method, CHALLENGE)
+        elif (scoped := self.scoped_routes.get(path)) is not None:
+            await scoped(scope, read_body, send)
         elif (handler := self.routes.get(path)) is not None:
             await handler(http_method, path, read_body, send)
         else:

@@ -1,5 +1,5 @@
-"""The ``b24local`` command line: serve, db upgrade, app create, webhook create/list/disable/delete,
-user create/update, department create, role create/assign.
+"""The ``b24local`` command line: serve, db upgrade/reset, seed, export, app create, webhook
+create/list/disable/delete, user create/update, department create, role create/assign.
 
 Every failure the user can cause (a wrong flag, an unreachable database, a port in use) ends in one
 line on stderr and a non-zero exit, never a traceback.
@@ -16,6 +16,7 @@ import sys
 from b24local.cli import serve
 from b24local.cli.admin import USER_COMMANDS, app_create, db_reset, db_upgrade
 from b24local.cli.parser import CliError, build_parser
+from b24local.cli.seed import export_command, seed_command
 from b24local.cli.serve import serving_storage
 from b24local.cli.webhooks import WEBHOOK_COMMANDS
 from b24local.storage.errors import StorageError
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if args.command == "serve":
             return serve.serve(args)
+        if args.command == "seed":
+            return seed_command(args)
+        if args.command == "export":
+            return export_command(args)
         if args.command == "app":
             return app_create(args)
         if args.command == "db":

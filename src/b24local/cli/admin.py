@@ -9,6 +9,7 @@ import argparse
 
 from b24local.auth import oauth
 from b24local.cli.parser import CliError
+from b24local.cli.progress import MigrationBar
 from b24local.config import database_url
 from b24local.crm.entities import DEAL
 from b24local.crm.reset import reset_crm
@@ -17,8 +18,9 @@ from b24local.storage.runner import run
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
-    """``db upgrade``: opening a storage applies its pending migrations; print what it did."""
-    storage = open_storage(database_url(args.database))
+    """``db upgrade``: opening a storage applies its pending migrations (a progress bar on a terminal);
+    print what it did."""
+    storage = open_storage(database_url(args.database), migration_progress=MigrationBar())
     try:
         applied = list(getattr(storage, "applied_migrations", []))
         version = getattr(storage, "schema_version", None)

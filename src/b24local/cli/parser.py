@@ -318,6 +318,12 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         "/_b24local/faults), replacing the database's (default: none, keep the database's rules)",
     )
     serve.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="apply this seed document (JSON, or YAML for .yaml/.yml) when the database is empty; "
+        "skipped on a database with users or records (default: none)",
+    )
+    serve.add_argument(
         "--sqlite-synchronous",
         choices=SQLITE_SYNCHRONOUS,
         default=DEFAULT_SQLITE_SYNCHRONOUS,
@@ -343,6 +349,8 @@ def build_parser() -> Parser:
         help="remove every CRM record, binding and multifield (ids start at 1); keep users and credentials",
     )
     add_database(db_reset)
+
+    _seed_parsers(commands)
 
     app_commands = add_group(commands, "app", "manage OAuth 2.0 applications")
     app_create = app_commands.add_parser("create", help="register an application, print its client id/secret")
@@ -417,3 +425,19 @@ def _webhook_parsers(webhook_commands: Any) -> None:
         "list", help="print every webhook (id, user, scope, state), no code"
     )
     add_database(listing)
+
+
+def _seed_parsers(commands: Any) -> None:
+    seed = commands.add_parser(
+        "seed", help="add users, credentials and CRM records from a seed document (all or nothing)"
+    )
+    add_database(seed)
+    seed.add_argument("file", metavar="FILE", help="the document: JSON, or YAML for .yaml/.yml")
+    export = commands.add_parser("export", help="write the whole state as a seed document")
+    add_database(export)
+    export.add_argument(
+        "--format",
+        choices=("json", "yaml"),
+        help="the document's format (default: yaml for a FILE ending .yaml/.yml, else json)",
+    )
+    export.add_argument("file", metavar="FILE", nargs="?", help="where to write it (default: stdout)")

@@ -20,6 +20,8 @@ from b24local.auth import oauth
 from b24local.auth.limits import Limits
 from b24local.cli import parser
 from b24local.cli.parser import CliError
+from b24local.cli.progress import MigrationBar
+from b24local.cli.seed import seed_at_start
 from b24local.cli.webhooks import bootstrap
 from b24local.config import Config, admin_token, data_dir, database_url, redacted_url
 from b24local.storage.base import Storage
@@ -111,11 +113,13 @@ def _serve(args: argparse.Namespace) -> int:
     # With workers, each opens its own storage after the fork: a connection never crosses one.
     storage = serving_storage(args, config.database_url, serving=workers == 1)
     try:
+        seeded = None if config.seed is None else seed_at_start(storage, config.seed)
         code, created = bootstrap(storage, config.base_url, code)
+        new_database = created or (seeded is not None and seeded[1])
         if config.faults_file is not None:
             _set_faults(storage, Path(config.faults_file))
         made_token = (
-            admin_token_module.make_stored(storage) if created and config.admin_token is None else None
+            admin_token_module.make_stored(storage) if new_database and config.admin_token is None else None
         )
     finally:
         if workers > 1:
@@ -130,9 +134,11 @@ def _serve(args: argparse.Namespace) -> int:
             "(point REQUESTS_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at it)",
             flush=True,
         )
-    _print_webhook(args, config, code, created=created)
+    _print_webhook(args, config, code, created=created, seeded=new_database and not created)
     if made_token is not None:
         print("Admin token for /_b24local/ (stored hashed, shown once):", made_token, flush=True)
+    if seeded is not None:
+        print(seeded[0], flush=True)
     if workers > 1:
         return supervise(workers, lambda: _worker(args, config, limits, tls, sock, connections=connections))
     _run_uvicorn(App(config, storage, limits, _oauth_settings(args)), tls, sock, connections)
@@ -152,6 +158,7 @@ def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> 
         admin_token=token,
         cors_origins=tuple(args.cors_origin),
         faults_file=args.faults,
+        seed=args.seed,
     )
 
 
@@ -168,8 +175,15 @@ def _set_faults(storage: Storage, path: Path) -> None:
         raise CliError(f"--faults {path}: {exc}") from None
 
 
-def _print_webhook(args: argparse.Namespace, config: Config, code: str | None, *, created: bool) -> None:
-    if code is not None:
+def _print_webhook(
+    args: argparse.Namespace, config: Config, code: str | None, *, created: bool, seeded: bool = False
+) -> None:
+    if code is None and seeded:
+        print(
+            "Users and webhooks come from the seed: use the codes it gives (b24local webhook list)",
+            flush=True,
+        )
+    elif code is not None:
         what = "Created user 1 (administrator) and a webhook" if created else "The webhook of user 1"
         print(f"{what} with scope crm:", flush=True)
         print(config.webhook_url(1, code), flush=True)
@@ -188,7 +202,9 @@ def _print_webhook(args: argparse.Namespace, config: Config, code: str | None, *
 
 def serving_storage(args: argparse.Namespace, url: str, *, serving: bool = True) -> Storage:
     """The storage a server process opens, with the settings of its ``serve`` command line."""
-    return open_storage(url, serving=serving, sqlite_synchronous=args.sqlite_synchronous)
+    return open_storage(
+        url, serving=serving, sqlite_synchronous=args.sqlite_synchronous, migration_progress=MigrationBar()
+    )
 
 
 def _connection_limits(args: argparse.Namespace) -> ConnectionLimits:

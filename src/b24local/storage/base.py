@@ -297,7 +297,38 @@ class CrmStore(Protocol):
         ...
 
 
-class Transaction(UserStore, OAuthStore, LimitStore, FaultStore, AccessStore, CrmStore, Protocol):
+#: A binding row of seed and export: (owner id, bound id, owner's SORT, owner's primary, and for a
+#: relation seen from both sides the bound side's SORT and primary, else None and None).
+BindingRow = tuple[int, int, int, bool, int | None, bool | None]
+
+
+class SeedStore(Protocol):
+    """The whole state in bulk (test-portal.md T5, crm/seed): every row of a part, many rows at once.
+
+    State parts: user, department, user_department, role, role_permission, role_holder, webhook, app,
+    pipeline (rows keyed by their column names, storage/sql_seed.py STATE_PARTS)."""
+
+    def state_rows(self, part: str) -> list[Row]: ...
+    def state_insert(self, part: str, rows: Sequence[Row]) -> None: ...
+    def state_id_floor(self, part: str) -> int:
+        """The largest id the part holds or has held (a new row gets a larger one)."""
+        ...
+
+    def entity_rows_all(self, entity: EntityType) -> list[Row]: ...
+    def entity_insert_many(
+        self, entity: EntityType, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None: ...
+    def entity_id_floor(self, entity: EntityType) -> int: ...
+    def multifields_all(self, entity: EntityType) -> list[tuple[int, str, str, str]]:
+        """(element id, type, value type, value) of every multifield of ``entity``, in the order added."""
+        ...
+
+    def multifield_insert_many(self, entity: EntityType, rows: list[tuple[int, str, str, str]]) -> None: ...
+    def binding_rows_all(self, kind: BindingKind) -> list[BindingRow]: ...
+    def binding_insert_many(self, kind: BindingKind, rows: Sequence[BindingRow]) -> None: ...
+
+
+class Transaction(UserStore, OAuthStore, LimitStore, FaultStore, AccessStore, CrmStore, SeedStore, Protocol):
     """One transaction: every part of the port. A consumer names the narrow part it uses."""
 
 

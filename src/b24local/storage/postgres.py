@@ -28,6 +28,7 @@ from b24local.config import redacted_url
 from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import Row
 from b24local.storage.errors import LOCK_WAIT, ReferenceGone, Rerun, StorageBusy, StorageError
+from b24local.storage.migrations import Progress as MigrationProgress
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
 
@@ -61,6 +62,35 @@ class PgCompiler(SqlCompiler):
             f"EXISTS (SELECT 1 FROM crm_multifield m WHERE m.element_id = {self.entity.table}.id AND {where})"
         )
         return f"NOT {sub}" if negate else sub
+
+
+#: Rows per write of a COPY.
+_COPY_CHUNK = 5000
+#: COPY's text format escapes a backslash, a tab and the line ends (a NUL never gets here: refused).
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_chunk(rows: Sequence[tuple[Any, ...]]) -> str:
+    """Rows in COPY's text format (NULL is a backslash and N; numbers as Python prints them).
+
+    Made without escaping first, then proved to need none by counting, in C, the characters that
+    would need it: a tab and a line end only between values and rows, a backslash only in the NULLs
+    (``rows`` holding no other one). Rows with such text are made again, escaped: that is rare, and
+    the first way takes half the time."""
+    text = "\n".join(
+        "\t".join(["\\N" if v is None else v if v.__class__ is str else repr(v) for v in row]) for row in rows
+    )
+    tabs = len(rows) * (len(rows[0]) - 1)
+    nulls = sum(row.count(None) for row in rows)
+    clean = text.count("\t") == tabs and text.count("\n") == len(rows) - 1 and "\r" not in text
+    if clean and text.count("\\") == nulls:
+        return text + "\n"
+    esc = _COPY_ESCAPES
+    return "".join(
+        "\t".join(["\\N" if v is None else v.translate(esc) if v.__class__ is str else repr(v) for v in row])
+        + "\n"
+        for row in rows
+    )
 
 
 class _UntypedNumberDumper(Dumper):
@@ -205,6 +235,30 @@ class PostgresTransaction(SqlTransaction):
         for table in tables:
             self.conn.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH 1")
 
+    def _bulk(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """COPY: a seed's 100,000 rows in one stream, several times faster than executemany. The text
+        is made here, a chunk at a time: psycopg's write_row calls a dumper per value, which took
+        longer than everything else of a seed."""
+        if not rows:
+            return
+        with (
+            self.conn.raw.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for start in range(0, len(rows), _COPY_CHUNK):
+                copy.write(_copy_chunk(rows[start : start + _COPY_CHUNK]).encode())
+
+    def _sequence_floor(self, table: str) -> int:
+        value = self._one(f"SELECT pg_sequence_last_value(pg_get_serial_sequence('{table}', 'id'))")
+        return int(value or 0)
+
+    def _ids_continue(self, table: str) -> None:
+        """Never back: an id handed out before (a deleted row's) is not handed out again, as in SQLite."""
+        self.conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), greatest((SELECT max(id) FROM {table}), "
+            f"coalesce(pg_sequence_last_value(pg_get_serial_sequence('{table}', 'id')), 1)))"
+        )
+
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """Lock the owner row before the first read or write of its bindings in a write call."""
         if not self.writing or (kind.owner.table, owner_id) in self._locked:
@@ -304,10 +358,13 @@ class PostgresStorage:
     #: How long the runner keeps retrying a call that lost a race (seconds).
     lock_wait = LOCK_WAIT
 
-    def __init__(self, url: str, *, serving: bool = False) -> None:
+    def __init__(
+        self, url: str, *, serving: bool = False, migration_progress: MigrationProgress | None = None
+    ) -> None:
         if not url.startswith(("postgresql://", "postgres://")):
             raise StorageError(f"not a PostgreSQL database URL: {redacted_url(url)}")
         self.url = url
+        self._migration_progress = migration_progress
         #: The migrations this open applied (``db upgrade`` reports them).
         self.applied_migrations: list[int] = []
         self.conn = _connect(url)
@@ -324,7 +381,9 @@ class PostgresStorage:
     def _migrate(self) -> None:
         with self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            self.applied_migrations += apply_pending(self.conn.execute, "postgres", "%s", "BIGINT")
+            self.applied_migrations += apply_pending(
+                self.conn.execute, "postgres", "%s", "BIGINT", self._migration_progress
+            )
 
     def schema_version(self) -> int:
         """The highest migration applied to the database."""

@@ -12,6 +12,7 @@ from b24local.storage.sql_crm import CrmSql, access_columns, access_from, bindin
 from b24local.storage.sql_faults import FaultSql
 from b24local.storage.sql_limits import LimitSql
 from b24local.storage.sql_roles import RoleSql
+from b24local.storage.sql_seed import SeedSql
 
 __all__ = [
     "SqlCompiler",
@@ -22,5 +23,5 @@ __all__ = [
 ]
 
 
-class SqlTransaction(UserSql, OAuthSql, LimitSql, FaultSql, RoleSql, CrmSql):
+class SqlTransaction(UserSql, OAuthSql, LimitSql, FaultSql, RoleSql, CrmSql, SeedSql):
     """The :class:`~b24local.storage.base.Transaction` methods both SQL backends share."""

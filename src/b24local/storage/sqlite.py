@@ -25,6 +25,7 @@ from b24local.storage.busy import sleep_before_retry
 from b24local.storage.errors import StorageBusy, StorageError
 from b24local.storage.fault_hint import TRUST as HINT_TRUST
 from b24local.storage.fault_hint import FaultHint
+from b24local.storage.migrations import Progress as MigrationProgress
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, access_columns, access_from, bindings_from_rows
 from b24local.storage.writer_queue import SUPPORTED as WRITER_TURNS
@@ -113,6 +114,11 @@ class SqliteTransaction(SqlTransaction):
     def _restart_ids(self, tables: Sequence[str]) -> None:
         marks = ", ".join("?" for _ in tables)
         self.conn.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", list(tables))
+
+    def _sequence_floor(self, table: str) -> int:
+        """AUTOINCREMENT keeps the largest id ever used (explicit ones too) in sqlite_sequence."""
+        seq = self._one("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+        return int(seq or 0)
 
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         """One row: the owner's access columns and its bindings as one JSON array. Python's ``sqlite3``
@@ -297,8 +303,10 @@ class SqliteStorage:
         checkpoint_interval: float = CHECKPOINT_INTERVAL,
         wal_restart_frames: int = WAL_RESTART_FRAMES,
         synchronous: str = DEFAULT_SYNCHRONOUS,
+        migration_progress: MigrationProgress | None = None,
     ) -> None:
         self.path = path_from_url(url)
+        self._migration_progress = migration_progress
         if synchronous not in SYNCHRONOUS:
             raise StorageError(f"unknown SQLite synchronous setting {synchronous!r} (full or normal)")
         #: The bound on waiting for the database lock in one transaction (seconds).
@@ -334,7 +342,9 @@ class SqliteStorage:
     def _migrate(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            self.applied_migrations += apply_pending(self.conn.execute, "sqlite", "?", "INTEGER")
+            self.applied_migrations += apply_pending(
+                self.conn.execute, "sqlite", "?", "INTEGER", self._migration_progress
+            )
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")

@@ -32,19 +32,31 @@ def statements(script: str) -> list[str]:
     return out
 
 
+#: Told (migrations applied so far, migrations pending) before the first and after each one (a
+#: command line's progress bar).
+Progress = Callable[[int, int], None]
+
+
 def apply_pending(
-    execute: Callable[..., Any], dialect: str, placeholder: str, version_type: str
+    execute: Callable[..., Any],
+    dialect: str,
+    placeholder: str,
+    version_type: str,
+    progress: Progress | None = None,
 ) -> list[int]:
     """Run the migrations of ``dialect`` that ``schema_migrations`` does not list, through ``execute``
     (the connection's, inside a transaction the caller holds); the versions applied."""
     execute(f"CREATE TABLE IF NOT EXISTS schema_migrations (version {version_type} PRIMARY KEY)")
     done = {r[0] for r in execute("SELECT version FROM schema_migrations")}
-    applied = []
-    for version, script in scripts(dialect):
-        if version in done:
-            continue
+    pending = [(version, script) for version, script in scripts(dialect) if version not in done]
+    applied: list[int] = []
+    for version, script in pending:
+        if progress is not None:
+            progress(len(applied), len(pending))
         for statement in statements(script):
             execute(statement)
         execute(f"INSERT INTO schema_migrations (version) VALUES ({placeholder})", (version,))
         applied.append(version)
+    if progress is not None and pending:
+        progress(len(applied), len(pending))
     return applied
