@@ -10,10 +10,12 @@ webhook commands in webhooks.py, the other commands in admin.py.
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import sys
 
-from b24local.cli import serve
+from b24local.cli import environment, serve
 from b24local.cli.admin import USER_COMMANDS, app_create, db_reset, db_upgrade
 from b24local.cli.parser import CliError, build_parser
 from b24local.cli.serve import serving_storage
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             print(args.usage_of.format_help(), end="", file=sys.stderr)
             return 2
         if args.command == "serve":
+            _serve_environment(argv, args)
             return serve.serve(args)
         if args.command == "app":
             return app_create(args)
@@ -50,3 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _serve_environment(argv: list[str] | None, args: argparse.Namespace) -> None:
+    """The ``serve`` options that the command line leaves out, from $B24LOCAL_<OPTION>."""
+    try:
+        environment.apply(build_parser, "serve", sys.argv[1:] if argv is None else argv, args, os.environ)
+    except environment.BadVariable as exc:
+        raise CliError(str(exc)) from None
