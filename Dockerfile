@@ -13,14 +13,14 @@ ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE} AS build
 ARG PYTHON=python3
 ARG PIP_INDEX_URL
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
-WORKDIR /src
-COPY docker/ ./docker/
-COPY pyproject.toml README.md constraints.txt ./
-COPY src/ ./src/
+# What .dockerignore lets in: pyproject.toml, README.md, constraints.txt, src/, docker/. Few steps,
+# since on dockerd's vfs storage each one copies the whole file system.
+COPY . /src
 # The wheel of b24local and of each dependency (pinned by constraints.txt), then a virtual
 # environment holding them, which the runtime stage copies whole.
 RUN set -eu; \
+    cd /src; \
+    export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore; \
     if [ -s docker/ca-certificates.crt ]; then export PIP_CERT=/src/docker/ca-certificates.crt; fi; \
     "$PYTHON" -m venv /opt/b24local; \
     /opt/b24local/bin/pip wheel --quiet --wheel-dir /wheels -c constraints.txt .; \

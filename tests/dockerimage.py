@@ -51,7 +51,15 @@ def missing() -> str | None:
             "`dockerd --storage-driver vfs --bridge=none --iptables=false --ip6tables=false`; "
             f"docker said: {info.stderr.strip()[-300:]}"
         )
+    if shutil.which("debootstrap") is None and not _has_image(base_tag()):
+        return "debootstrap not found (needed once, for the base image): .ci/run installs it"
+    if os.geteuid() != 0 and not _has_image(base_tag()):
+        return "making the base image with debootstrap needs root"
     return None
+
+
+def _has_image(tag: str) -> bool:
+    return docker("image", "inspect", tag, check=False).returncode == 0
 
 
 def apt_source(sources: list[Path] | None = None, codename: str | None = None) -> tuple[str, str]:
@@ -92,15 +100,19 @@ def _os_release() -> dict[str, str]:
     return {k: v.strip('"') for k, v in re.findall(r"^([A-Z_]+)=(.*)$", text, re.M)}
 
 
+def base_tag() -> str:
+    """The base image's tag: what went into it (apt source, release, packages) as a short hash."""
+    mirror, suite = apt_source()
+    digest = hashlib.sha256(json.dumps([mirror, suite, PACKAGES]).encode()).hexdigest()[:12]
+    return f"b24local-test-base:{suite}-{digest}"
+
+
 def base_image() -> str:
     """The tag of a Debian base image with PACKAGES, made once by debootstrap and kept."""
     mirror, suite = apt_source()
-    digest = hashlib.sha256(json.dumps([mirror, suite, PACKAGES]).encode()).hexdigest()[:12]
-    tag = f"b24local-test-base:{suite}-{digest}"
-    if docker("image", "inspect", tag, check=False).returncode == 0:
+    tag = base_tag()
+    if _has_image(tag):
         return tag
-    if shutil.which("debootstrap") is None:
-        raise AssertionError("debootstrap not found: .ci/run installs it (apt-get install debootstrap)")
     with tempfile.TemporaryDirectory(prefix="b24local-rootfs-", dir="/var/tmp") as folder:
         rootfs = Path(folder) / "rootfs"
         made = subprocess.run(
@@ -141,8 +153,9 @@ def base_image() -> str:
 def build(base: str) -> tuple[str, set[str]]:
     """Build the repository's Dockerfile on ``base`` as a new tag; (tag, ids of the images it made).
     On the host network, so that pip reaches its index as the machine does (with its CA bundle)."""
-    if not CA_BUNDLE.exists():  # a bundle someone put there stays as it is
-        shutil.copyfile(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt", CA_BUNDLE)
+    machine = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
+    if not CA_BUNDLE.exists() and machine.is_file():  # a bundle someone put there stays as it is
+        shutil.copyfile(machine, CA_BUNDLE)
     before = _image_ids()
     tag = f"b24local-test:{uuid.uuid4().hex[:12]}"
     extra = [f"--build-arg=PIP_INDEX_URL={url}"] if (url := _pip_index()) else []

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,8 +23,6 @@ from tests import test_seed_examples as seed_examples
 from tests.conftest import LiveServer, free_port, missing_tool
 from tests.dockerimage import docker
 from tests.servers import _output_lines, end_process
-
-pytestmark = pytest.mark.live
 
 CODE = "docker_code_1"
 #: A fixture row written inside the container, as the seed examples need them (ids 1010, 1011, ...).
@@ -120,6 +119,7 @@ def stop_and_wait(server: ContainerServer) -> int:
     return int(docker("wait", server.name).stdout)
 
 
+@pytest.mark.live
 def test_container_serves_the_seed_examples_and_keeps_its_data(image: str, volume: str) -> None:
     port = free_port()
     first = start(image, volume, port)
@@ -155,3 +155,22 @@ def test_container_serves_the_seed_examples_and_keeps_its_data(image: str, volum
         assert second.call("crm.contact.list", {"select": ["ID"]}).body["total"] == 3
     finally:
         second.stop()
+    # Arguments after the image's name replace `serve` (README, "Docker"); the database is /data's.
+    listed = docker(
+        "run", "--rm", "--network", "none", "--volume", f"{volume}:/data", image, "webhook", "list"
+    )
+    assert listed.stdout == "ID\tUSER\tSCOPE\tSTATE\n1\t1\tcrm\tactive\n"
+
+
+def test_the_base_comes_from_the_machines_own_apt_source(tmp_path: Path) -> None:
+    one_line = tmp_path / "sources.list"
+    one_line.write_text(
+        "deb http://mirror.test/ubuntu jammy main\ndeb [arch=amd64] http://mirror.test/debian/ trixie main\n"
+    )
+    deb822 = tmp_path / "debian.sources"
+    deb822.write_text(
+        "Types: deb\nURIs: https://deb.test/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n"
+        "Types: deb\nURIs: http://security.test/debian-security\nSuites: bookworm-security\n"
+    )
+    assert dockerimage.apt_source([one_line, deb822], "trixie") == ("http://mirror.test/debian", "trixie")
+    assert dockerimage.apt_source([one_line, deb822], "bookworm") == ("https://deb.test/debian", "bookworm")
