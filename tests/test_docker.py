@@ -6,6 +6,8 @@ and starts docker)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -20,11 +22,13 @@ import pytest
 
 from tests import dockerimage
 from tests import test_seed_examples as seed_examples
+from tests.admin.test_surface import SCHEMA
 from tests.conftest import LiveServer, free_port, missing_tool
 from tests.dockerimage import docker
 from tests.servers import _output_lines, end_process
 
 CODE = "docker_code_1"
+COMPOSE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "compose.yaml"
 #: A fixture row written inside the container, as the seed examples need them (ids 1010, 1011, ...).
 INSERT = """
 import sys, orjson
@@ -174,3 +178,58 @@ def test_the_base_comes_from_the_machines_own_apt_source(tmp_path: Path) -> None
     )
     assert dockerimage.apt_source([one_line, deb822], "trixie") == ("http://mirror.test/debian", "trixie")
     assert dockerimage.apt_source([one_line, deb822], "bookworm") == ("https://deb.test/debian", "bookworm")
+
+
+def compose_command() -> list[str]:
+    """``docker compose`` (v2), else ``docker-compose`` (v1, Debian bookworm's)."""
+    if subprocess.run(["docker", "compose", "version"], capture_output=True, check=False).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose") is not None:
+        return ["docker-compose"]
+    missing_tool("neither `docker compose` nor docker-compose: .ci/run installs docker-compose")
+    raise AssertionError  # not reached
+
+
+@pytest.mark.live
+def test_the_compose_file_runs_the_image(image: str) -> None:
+    """docs/examples/compose.yaml as written, on the image built here ($B24LOCAL_IMAGE) and a free port
+    of the host ($B24LOCAL_PUBLISHED_PORT): its own network, the port published, the volume dropped."""
+    port = free_port()
+    project = f"b24localtest{uuid.uuid4().hex[:12]}"
+    compose = [*compose_command(), "--file", str(COMPOSE), "--project-name", project]
+    env = {**os.environ, "B24LOCAL_IMAGE": image, "B24LOCAL_PUBLISHED_PORT": str(port)}
+    try:
+        up = subprocess.run(
+            [*compose, "up", "--detach"], env=env, capture_output=True, text=True, check=False
+        )
+        assert up.returncode == 0, up.stdout + up.stderr
+        client = httpx.Client(timeout=30)
+        base_url = f"http://127.0.0.1:{port}"
+        health = {"status": "ok", "version": "0.1.0", "database": "sqlite", "schema": SCHEMA}
+        assert wait_for_health(client, base_url) == health
+        added = client.post(
+            f"{base_url}/rest/1/ci_code_1/crm.lead.add",
+            json={"fields": {"TITLE": "Compose"}},
+            headers={"Origin": "http://localhost:3000"},
+        )
+        assert (added.status_code, added.json()["result"]) == (200, 1)
+        assert added.headers["access-control-allow-origin"] == "http://localhost:3000"
+    finally:
+        down = subprocess.run(
+            [*compose, "down", "--volumes"], env=env, capture_output=True, text=True, check=False
+        )
+        assert down.returncode == 0, down.stdout + down.stderr
+
+
+def wait_for_health(client: httpx.Client, base_url: str) -> object:
+    """The first 200 answer of /_b24local/health, within 60 s."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            reply = client.get(base_url + "/_b24local/health")
+            if reply.status_code == 200:
+                return reply.json()
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base_url}/_b24local/health did not answer 200 within 60 s")

@@ -1,7 +1,7 @@
 """docs/testing.md beyond pytest (tests/test_pytest_plugin.py runs that part): the PHPUnit example under
 Debian's ``phpunit``, the Vitest example with @bitrix24/b24jssdk (tests/clients/js has the npm setup),
 and the CI job's script, each written out as the page names its files and run against a live server;
-and the compose file, checked against the Dockerfile (docker compose itself is not run here)."""
+and the compose file, checked against the Dockerfile (tests/test_docker.py runs it)."""
 
 from __future__ import annotations
 
@@ -136,7 +136,9 @@ def test_the_compose_file_matches_the_image() -> None:
     context = (ROOT / "docs" / "examples" / service["build"]["context"]).resolve()
     dockerfile = (context / "Dockerfile").read_text(encoding="utf-8")
     assert context == ROOT
-    assert service["ports"] == ["8000:8000"] and "\nEXPOSE 8000\n" in dockerfile
+    assert service["image"] == "${B24LOCAL_IMAGE:-b24local:latest}"
+    assert service["ports"] == ["127.0.0.1:${B24LOCAL_PUBLISHED_PORT:-8000}:8000"]
+    assert "\nEXPOSE 8000\n" in dockerfile
     assert service["volumes"] == ["b24local-data:/data"] and "\nVOLUME /data\n" in dockerfile
     assert set(compose["volumes"]) == {"b24local-data"}
     serve = environment.subcommand(build_parser(), "serve")
