@@ -121,6 +121,7 @@ def test_the_help_names_each_options_variable() -> None:
     assert "B24LOCAL_REDIS_URL" in names and "B24LOCAL_CORS_ORIGIN" in names
     missing = [n for n in names if f"${n}" not in " ".join(text.split())]
     assert missing == []
+    assert "[env: $B24LOCAL_CORS_ORIGIN, separated by commas]" in " ".join(text.split())
 
 
 @pytest.mark.live

@@ -38,7 +38,8 @@ class HelpFormatter(argparse.HelpFormatter):
             text += " (default: %(default)s)"
         name = getattr(action, "env_variable", None)
         if name is not None and f"${name}" not in text:
-            text += f" [env: ${name}]"
+            several = isinstance(action, argparse._AppendAction) or action.nargs in ("+", "*")
+            text += f" [env: ${name}{', separated by commas' if several else ''}]"
         return text
 
 
