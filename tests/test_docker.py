@@ -1,8 +1,9 @@
 """The Dockerfile, built and run (tests/dockerimage.py makes its base where no registry answers): the
 container on the host network with a known webhook code, healthy, answering the seed examples
 (tests/test_seed_examples.py), as a non-root user, and its data kept in the /data volume across a
-restart of the container. Locally without docker this is skipped; under CI it fails (.ci/run installs
-and starts docker)."""
+restart of the container; a command given after the image's name; and docs/examples/compose.yaml run
+on that image. Locally without docker this is skipped; under CI it fails (.ci/run installs and starts
+docker, debootstrap and docker-compose)."""
 
 from __future__ import annotations
 
