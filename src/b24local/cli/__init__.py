@@ -10,10 +10,12 @@ webhook commands in webhooks.py, the other commands in admin.py.
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import sys
 
-from b24local.cli import serve
+from b24local.cli import environment, serve
 from b24local.cli.admin import USER_COMMANDS, app_create, db_reset, db_upgrade
 from b24local.cli.parser import CliError, build_parser
 from b24local.cli.seed import export_command, seed_command
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             print(args.usage_of.format_help(), end="", file=sys.stderr)
             return 2
         if args.command == "serve":
+            _serve_environment(argv, args)
             return serve.serve(args)
         if args.command == "seed":
             return seed_command(args)
@@ -55,3 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _serve_environment(argv: list[str] | None, args: argparse.Namespace) -> None:
+    """The ``serve`` options that the command line leaves out, from $B24LOCAL_<OPTION>."""
+    try:
+        environment.apply(build_parser, "serve", sys.argv[1:] if argv is None else argv, args, os.environ)
+    except environment.BadVariable as exc:
+        raise CliError(str(exc)) from None

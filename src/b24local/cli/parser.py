@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from b24local import __version__
 from b24local.auth.limits import CHOICES as LIMIT_PROFILES
+from b24local.cli import environment
 from b24local.crm.entities import ENTITIES
 from b24local.crm.permissions import ACTIONS, Level
 from b24local.storage.sqlite import DEFAULT_SYNCHRONOUS as DEFAULT_SQLITE_SYNCHRONOUS
@@ -35,6 +36,10 @@ class HelpFormatter(argparse.HelpFormatter):
         shown = action.default not in (None, False, argparse.SUPPRESS) and action.option_strings
         if shown and "default" not in text and "%(default)" not in text:
             text += " (default: %(default)s)"
+        name = getattr(action, "env_variable", None)
+        if name is not None and f"${name}" not in text:
+            several = isinstance(action, argparse._AppendAction) or action.nargs in ("+", "*")
+            text += f" [env: ${name}{', separated by commas' if several else ''}]"
         return text
 
 
@@ -339,7 +344,9 @@ def build_parser() -> Parser:
     parser.set_defaults(usage_of=parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    _serve_arguments(commands.add_parser("serve", help="run the server"))
+    serve = commands.add_parser("serve", help="run the server")
+    _serve_arguments(serve)
+    environment.name_variables(serve)  # every serve option also from $B24LOCAL_<OPTION>
 
     db_commands = add_group(commands, "db", "manage the database")
     db_upgrade = db_commands.add_parser("upgrade", help="apply pending migrations, print the schema version")
