@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from b24local.cli.parser import build_parser, parsers
+from b24local.config import Config
 from tests.conftest import LiveServer, free_port, start_server
 from tests.servers import end_process
 from tests.test_cli import b24local
@@ -205,3 +206,15 @@ def test_a_bad_webhook_code_in_the_environment_is_one_line(tmp_path: Path) -> No
                     env={"B24LOCAL_WEBHOOK_CODE": "12345"})  # fmt: skip
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == "b24local: error: $B24LOCAL_WEBHOOK_CODE: a webhook code must not be all digits\n"
+
+
+def test_a_wildcard_host_gives_webhook_urls_with_the_loopback_address() -> None:
+    every_v4 = Config(host="0.0.0.0", port=8123)
+    every_v6 = Config(host="::", port=8123, tls=True)
+    one = Config(host="10.1.2.3", port=8123)
+    assert (every_v4.listen_url, every_v4.base_url) == ("http://0.0.0.0:8123", "http://127.0.0.1:8123")
+    assert (every_v6.listen_url, every_v6.webhook_url(1, "k")) == (
+        "https://[::]:8123",
+        "https://[::1]:8123/rest/1/k/",
+    )
+    assert (one.listen_url, one.base_url) == ("http://10.1.2.3:8123", "http://10.1.2.3:8123")

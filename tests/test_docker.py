@@ -133,7 +133,7 @@ def test_container_serves_the_seed_examples_and_keeps_its_data(image: str, volum
         assert lines[:3] == [
             f"b24local 0.1.0 on http://0.0.0.0:{port} with sqlite:////data/b24local.db",
             "Created user 1 (administrator) and a webhook with scope crm:",
-            f"http://0.0.0.0:{port}/rest/1/{CODE}/",
+            f"http://127.0.0.1:{port}/rest/1/{CODE}/",
         ]
         assert lines[3].startswith("Admin token for /_b24local/ (stored hashed, shown once): ")
         assert docker("exec", first.name, "id", "-u").stdout == "10001\n"
@@ -150,7 +150,7 @@ def test_container_serves_the_seed_examples_and_keeps_its_data(image: str, volum
     try:
         assert second.output(wait=2).splitlines()[1:] == [
             "The webhook of user 1 with scope crm:",
-            f"http://0.0.0.0:{port}/rest/1/{CODE}/",
+            f"http://127.0.0.1:{port}/rest/1/{CODE}/",
         ]
         body = seed_examples.run_curl(seed_examples.webhook_curl("crm-lead-contact-items-get.ru.md"), second)
         assert body["result"] == [

@@ -33,6 +33,10 @@ def database_url(given: str | None) -> str:
     return url if _SCHEME.match(url) else f"sqlite:///{url}"
 
 
+#: Addresses that listen on every interface, and the loopback address a local client calls instead.
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104 (compared, not bound)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     host: str = "127.0.0.1"
@@ -51,9 +55,19 @@ class Config:
     seed: str | None = None
 
     @property
+    def listen_url(self) -> str:
+        """The address the server listens on (``http://0.0.0.0:8000`` for every interface)."""
+        return self._url(self.host)
+
+    @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+        """Where a client on this machine reaches the server: a wildcard address (``0.0.0.0``, ``::``)
+        is no address to call, so webhook URLs name the loopback address instead."""
+        return self._url(_WILDCARDS.get(self.host, self.host))
+
+    def _url(self, host: str) -> str:
+        shown = f"[{host}]" if ":" in host else host
+        return f"{'https' if self.tls else 'http'}://{shown}:{self.port}"
 
     def webhook_url(self, user_id: int, code: str) -> str:
         return f"{self.base_url}/rest/{user_id}/{code}/"

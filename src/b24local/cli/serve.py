@@ -125,7 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
         if workers > 1:
             storage.close()
     shown_url = redacted_url(config.database_url)
-    print(f"b24local {__version__} on {config.base_url} with {shown_url}", flush=True)
+    print(f"b24local {__version__} on {config.listen_url} with {shown_url}", flush=True)
     if workers > 1:
         print(f"{workers} worker processes", flush=True)
     if tls is not None and tls.ca is not None:
