@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from b24local import yaml_text
 from b24local.admin.fault_rules import Rule, RuleError, parse_rules
 from b24local.admin.http import ReadBody, Send, error_body, send_json
 from b24local.storage.base import Storage, Transaction
@@ -67,16 +68,12 @@ def _check_references(tx: Transaction, rules: list[Rule]) -> None:
 
 
 def read_file(path: Path) -> Any:
-    """The rule list of a JSON file (or YAML, ``.yaml``/``.yml``, when PyYAML is installed)."""
+    """The rule list of a JSON file (or YAML, ``.yaml``/``.yml``)."""
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
-            import yaml  # type: ignore[import-untyped,unused-ignore]
-        except ImportError:
-            raise RuleError("a YAML file needs PyYAML (pip install pyyaml); JSON works without") from None
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
+            return yaml_text.load(text)
+        except yaml_text.YAMLError as exc:
             raise RuleError(f"not valid YAML: {exc}") from None
     try:
         return orjson.loads(text)

@@ -319,7 +319,7 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--faults",
         metavar="FILE",
-        help="set these fault rules at start (a JSON list, or YAML with PyYAML; the format of PUT "
+        help="set these fault rules at start (a JSON list, or YAML for .yaml/.yml; the format of PUT "
         "/_b24local/faults), replacing the database's (default: none, keep the database's rules)",
     )
     serve.add_argument(

@@ -13,8 +13,8 @@ import datetime
 from typing import Any, Literal
 
 import orjson
-import yaml
 
+from b24local import yaml_text
 from b24local.crm.entities import BINDINGS, ENTITIES, BindingKind, EntityType
 
 Format = Literal["json", "yaml"]
@@ -82,8 +82,8 @@ def _plain(value: Any, seen: dict[int, Any] | None = None) -> Any:
 def parse(text: bytes, fmt: Format) -> dict[str, list[Any]]:
     """The document in ``text``; its lists are checked to be lists of objects, not their items."""
     try:
-        doc = orjson.loads(text) if fmt == "json" else _plain(yaml.safe_load(text))
-    except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as error:
+        doc = orjson.loads(text) if fmt == "json" else _plain(yaml_text.load(text))
+    except (orjson.JSONDecodeError, yaml_text.YAMLError, UnicodeDecodeError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise SeedError("", f"not a {fmt.upper()} document: {first}") from None
     if doc is None:
@@ -103,8 +103,7 @@ def parse(text: bytes, fmt: Format) -> dict[str, list[Any]]:
 def dump(doc: dict[str, list[Any]], fmt: Format) -> bytes:
     if fmt == "json":
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
-    text: str = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, default_flow_style=False)
-    return text.encode("utf-8")
+    return yaml_text.dump(doc).encode("utf-8")
 
 
 def format_of(name: str | None) -> Format:
