@@ -45,6 +45,9 @@ class Config:
     admin_token: str | None = field(default=None, repr=False)
     #: Origins whose pages may call the server from a browser (T10); "*" for any, () for none.
     cors_origins: tuple[str, ...] = ()
+    #: ``--webhook-code`` (T6): user 1's webhook has it at every start, and again after ``reset`` with
+    #: ``{"all": true}``; None: a random code. Out of the repr, as the admin token.
+    webhook_code: str | None = field(default=None, repr=False)
 
     @property
     def base_url(self) -> str:

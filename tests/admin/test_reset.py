@@ -36,8 +36,9 @@ def test_reset_empties_the_crm_and_keeps_the_webhook(portal: InProcessServer) ->
 @pytest.mark.parametrize(
     ("body", "description"),
     [
-        (b'{"all": true}', '"all" (users and credentials too) is not supported yet'),
-        (b'{"to": "clean"}', '"to" (restoring a snapshot) is not supported yet'),
+        (b'{"all": true, "to": "clean"}', 'Give either "all" or "to", not both'),
+        (b'{"all": 1}', '"all" must be true or false'),
+        (b'{"to": "a/b"}', "\"to\": A snapshot name is 1 to 64 letters, digits, '_', '.' or '-'"),
         (b'{"everything": 1}', "Unknown option: everything"),
         (b"[1]", "The body must be a JSON object"),
         (b"{", "The body must be a JSON object"),

@@ -149,6 +149,7 @@ def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> 
         tls=tls,
         admin_token=token,
         cors_origins=tuple(args.cors_origin),
+        webhook_code=webhook_code(args),
     )
 
 

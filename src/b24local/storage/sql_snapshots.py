@@ -1,0 +1,202 @@
+"""Snapshots of the whole state (contract test-portal.md T4), restore and ``reset --all`` (T3), for
+both SQL backends: what they share here, what differs in :class:`SqliteSnapshots` and
+:class:`PostgresSnapshots` (where the copies live, how ids are counted, how writers are kept out).
+
+A snapshot is a copy of every state table (state_tables.py) made with ``CREATE TABLE … AS SELECT``,
+and a row in the catalogue (migration 11) with its row counts and each numbered table's next id. A
+restore empties the state tables and fills them back with ``INSERT … SELECT`` from the copies, in one
+transaction: a concurrent call sees the state before or after it. Columns are named, so that a
+snapshot saved before a migration added a column restores with that column's default.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from b24local.storage.base import SnapshotInfo
+from b24local.storage.sql_base import SqlBase
+from b24local.storage.state_tables import NUMBERED, STATE_TABLES
+
+TABLES = tuple(table for table, _ in STATE_TABLES)
+LABELS = dict(STATE_TABLES)
+
+
+class SnapshotSql(SqlBase):
+    _Q_SNAPSHOT_ID = "SELECT id FROM snapshot WHERE name = ?"
+    _Q_SNAPSHOT_ADD = "INSERT INTO snapshot (name, taken_at, counts) VALUES (?, ?, ?)"
+    _Q_SNAPSHOT_DELETE = "DELETE FROM snapshot WHERE id = ?"
+    _Q_SNAPSHOTS = "SELECT name, taken_at, counts FROM snapshot ORDER BY name"
+    _Q_SEQUENCE_ADD = "INSERT INTO snapshot_sequence (snapshot_id, table_name, next_id) VALUES (?, ?, ?)"
+    _Q_SEQUENCES = "SELECT table_name, next_id FROM snapshot_sequence WHERE snapshot_id = ?"
+
+    # Hooks ------------------------------------------------------------------------------------------
+    def _copy_of(self, snapshot_id: int, table: str) -> str:
+        """The (qualified) name of ``table``'s copy in a snapshot."""
+        raise NotImplementedError
+
+    def _copies_make(self, snapshot_id: int) -> None:
+        """Make room for a snapshot's copies (PostgreSQL: its schema)."""
+
+    def _copies_drop(self, snapshot_id: int) -> None:
+        raise NotImplementedError
+
+    def _columns(self, table: str) -> list[str]:
+        """The columns of a (qualified) table, in order; none when it does not exist."""
+        raise NotImplementedError
+
+    def _next_ids(self) -> dict[str, int]:
+        """The id the next insert into each numbered table gets."""
+        raise NotImplementedError
+
+    def _set_next_ids(self, next_ids: dict[str, int]) -> None:
+        raise NotImplementedError
+
+    def _lock_state(self, exclusive: bool) -> None:
+        """Keep writers of the state tables out until the transaction ends (SQLite's write lock does)."""
+
+    def _auth_changed(self) -> None:
+        """Move the auth epoch on (servers forget the webhook logins they kept)."""
+        self.conn.execute("UPDATE auth_epoch SET n = n + 1")
+
+    # The port ---------------------------------------------------------------------------------------
+    def snapshot_save(self, name: str, taken_at: float) -> tuple[SnapshotInfo, bool]:
+        self._lock_state(exclusive=False)
+        old = self._one(self._Q_SNAPSHOT_ID, (name,))
+        if old is not None:
+            self._drop(int(old))
+        counts: dict[str, int] = {}
+        snapshot_id = self._insert(self._Q_SNAPSHOT_ADD, (name, taken_at, "{}"))
+        self._copies_make(snapshot_id)
+        for table in TABLES:
+            copy = self._copy_of(snapshot_id, table)
+            self.conn.execute(f"CREATE TABLE {copy} AS SELECT * FROM {table}")
+            counts[LABELS[table]] = int(self._one(f"SELECT count(*) FROM {copy}"))
+        self._executemany(self._Q_SEQUENCE_ADD, [(snapshot_id, t, n) for t, n in self._next_ids().items()])
+        self.conn.execute(
+            f"UPDATE snapshot SET counts = {self.ph} WHERE id = {self.ph}",
+            (orjson.dumps(counts).decode(), snapshot_id),
+        )
+        return SnapshotInfo(name, taken_at, counts), old is not None
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        rows = self.conn.execute(self._Q_SNAPSHOTS).fetchall()
+        return [SnapshotInfo(n, float(t), orjson.loads(c)) for n, t, c in rows]
+
+    def snapshot_delete(self, name: str) -> bool:
+        found = self._one(self._Q_SNAPSHOT_ID, (name,))
+        if found is not None:
+            self._drop(int(found))
+        return found is not None
+
+    def snapshot_restore(self, name: str) -> bool:
+        found = self._one(self._Q_SNAPSHOT_ID, (name,))
+        if found is None:
+            return False
+        snapshot_id = int(found)
+        self._empty_state()
+        for table in TABLES:
+            copied = self._columns(self._copy_of(snapshot_id, table))
+            # A table made after the snapshot (a later migration) stays empty.
+            kept = set(self._columns(table))
+            names = ", ".join(c for c in copied if c in kept)
+            if names:
+                self.conn.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {names} FROM {self._copy_of(snapshot_id, table)}"
+                )
+        saved = dict(self.conn.execute(self._Q_SEQUENCES, (snapshot_id,)).fetchall())
+        self._set_next_ids({t: int(saved.get(t, 1)) for t in NUMBERED})
+        return True
+
+    def state_clear(self) -> None:
+        self._empty_state()
+        self._set_next_ids(dict.fromkeys(NUMBERED, 1))
+
+    # Helpers ----------------------------------------------------------------------------------------
+    def _empty_state(self) -> None:
+        self._lock_state(exclusive=True)
+        for table in reversed(TABLES):  # what names a row goes before the row
+            self.conn.execute(f"DELETE FROM {table}")
+        self._auth_changed()
+
+    def _drop(self, snapshot_id: int) -> None:
+        self._copies_drop(snapshot_id)
+        self.conn.execute(self._Q_SNAPSHOT_DELETE, (snapshot_id,))
+
+
+class SqliteSnapshots(SnapshotSql):
+    """Copies are tables of the same file, ``snapshot_<id>_<table>``; ids count in sqlite_sequence
+    (the last id given, so the next is one more)."""
+
+    def _copy_of(self, snapshot_id: int, table: str) -> str:
+        return f"snapshot_{snapshot_id}_{table}"
+
+    def _copies_drop(self, snapshot_id: int) -> None:
+        prefix = f"snapshot_{snapshot_id}_"
+        for table in TABLES:
+            self.conn.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
+
+    def _columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+
+    def _next_ids(self) -> dict[str, int]:
+        marks = ", ".join("?" for _ in NUMBERED)
+        last = dict(
+            self.conn.execute(f"SELECT name, seq FROM sqlite_sequence WHERE name IN ({marks})", NUMBERED)
+        )
+        return {t: int(last.get(t, 0)) + 1 for t in NUMBERED}
+
+    def _set_next_ids(self, next_ids: dict[str, int]) -> None:
+        marks = ", ".join("?" for _ in next_ids)
+        self.conn.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", list(next_ids))
+        self._executemany(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+            [(t, n - 1) for t, n in next_ids.items() if n > 1],
+        )
+
+
+class PostgresSnapshots(SnapshotSql):
+    """Copies are tables of a schema per snapshot, ``b24local_snapshot_<id>``; ids come from each
+    table's identity sequence."""
+
+    def _copy_of(self, snapshot_id: int, table: str) -> str:
+        return f"b24local_snapshot_{snapshot_id}.{table}"
+
+    def _copies_make(self, snapshot_id: int) -> None:
+        self.conn.execute(f"CREATE SCHEMA b24local_snapshot_{snapshot_id}")
+
+    def _copies_drop(self, snapshot_id: int) -> None:
+        self.conn.execute(f"DROP SCHEMA IF EXISTS b24local_snapshot_{snapshot_id} CASCADE")
+
+    def _columns(self, table: str) -> list[str]:
+        schema, _, name = table.rpartition(".")
+        rows = self.conn.execute(
+            "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY a.attnum",
+            (schema or "public", name),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _next_ids(self) -> dict[str, int]:
+        found = {}
+        for table in NUMBERED:
+            sequence = self._one("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
+            last, called = self.conn.execute(f"SELECT last_value, is_called FROM {sequence}").fetchone()
+            found[table] = int(last) + 1 if called else int(last)
+        return found
+
+    def _set_next_ids(self, next_ids: dict[str, int]) -> None:
+        # ALTER … RESTART is transactional (a rollback keeps the old value), unlike setval.
+        for table, next_id in next_ids.items():
+            self.conn.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {int(next_id)}")
+
+    def _lock_state(self, exclusive: bool) -> None:
+        """SHARE for a save (readers and other saves go on, writers wait: every copy sees one state);
+        EXCLUSIVE for a restore (readers go on seeing the state before it until it commits)."""
+        mode = "EXCLUSIVE" if exclusive else "SHARE"
+        self.conn.execute(f"LOCK TABLE {', '.join(TABLES)} IN {mode} MODE")
+
+    def _auth_changed(self) -> None:
+        super()._auth_changed()
+        self.conn.execute("SELECT pg_notify('b24local_auth', '')")
