@@ -3,25 +3,10 @@ atomicity under concurrent calls are tested in tests/test_reset.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.conftest import InProcessServer, new_database, start_in_process
-
-TOKEN = "reset-admin-token-42"
-AUTH = {"authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def portal(
-    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InProcessServer]:
-    server = start_in_process(
-        new_database(request, backend, tmp_path_factory.mktemp("reset")), "--admin-token", TOKEN
-    )
-    yield server
-    server.stop()
+from tests.admin.conftest import AUTH
+from tests.conftest import InProcessServer
 
 
 def test_reset_empties_the_crm_and_keeps_the_webhook(portal: InProcessServer) -> None:
