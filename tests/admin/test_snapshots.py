@@ -95,6 +95,7 @@ def test_restore_brings_back_the_state_and_its_next_ids(portal: InProcessServer)
     portal.call("crm.deal.delete", {"id": deal})
     revoke_webhook(portal, 2)
     assert portal.call("crm.lead.list", {}, webhook=second).status == 401
+    rename_user(portal, 1)  # a changed user row: on PostgreSQL it goes and comes back with what names it
     third = portal.add_user("Third")
     assert portal.call("crm.lead.list", {}, webhook=third).status == 200
 
@@ -106,6 +107,7 @@ def test_restore_brings_back_the_state_and_its_next_ids(portal: InProcessServer)
     assert portal.call("crm.deal.get", {"id": deal}).result["COMPANY_ID"] == "1"
     assert portal.call("crm.lead.contact.items.get", {"id": 1}).result[0]["CONTACT_ID"] == 1
     assert portal.call("crm.lead.list", {}, webhook=second).status == 200  # the deleted webhook is back
+    assert portal.call("user.current", {}).result["NAME"] == "Admin"
     assert portal.call("crm.lead.list", {}, webhook=third).status == 401  # the later one is gone
     # Ids go on as they would have from the snapshot.
     assert portal.call("crm.lead.add", {"fields": {"TITLE": "again"}}).result == 3
@@ -121,6 +123,15 @@ def revoke_webhook(portal: InProcessServer, webhook_id: int) -> None:
     try:
         with store.write() as tx:
             tx.webhook_delete(webhook_id)
+    finally:
+        store.close()
+
+
+def rename_user(portal: InProcessServer, user_id: int) -> None:
+    store = portal.storage()
+    try:
+        with store.write() as tx:
+            tx.user_update(user_id, {"name": "Renamed"})
     finally:
         store.close()
 

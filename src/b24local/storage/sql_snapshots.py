@@ -22,6 +22,9 @@ LABELS = dict(STATE_TABLES)
 
 
 class SnapshotSql(SqlBase):
+    #: Restore by deleting and inserting only the rows that differ (True), or every row (False):
+    #: whichever is cheaper on the backend (docs/performance.md, "Issue 16: reset and restore").
+    RESTORE_BY_DIFFERENCE = False
     _Q_SNAPSHOT_ID = "SELECT id FROM snapshot WHERE name = ?"
     _Q_SNAPSHOT_ADD = "INSERT INTO snapshot (name, taken_at, counts) VALUES (?, ?, ?)"
     _Q_SNAPSHOT_DELETE = "DELETE FROM snapshot WHERE id = ?"
@@ -93,25 +96,57 @@ class SnapshotSql(SqlBase):
         if found is None:
             return False
         snapshot_id = int(found)
-        self._empty_state()
+        self._lock_state(exclusive=True)
+        plans = {table: self._restore_plan(snapshot_id, table) for table in TABLES}
+        for table in reversed(TABLES):  # what names a row goes before the row
+            copy, columns, by_difference = plans[table]
+            where = f" WHERE NOT EXISTS ({self._match(copy, table, columns)})" if by_difference else ""
+            self.conn.execute(f"DELETE FROM {table}{where}")
         for table in TABLES:
-            copied = self._columns(self._copy_of(snapshot_id, table))
-            # A table made after the snapshot (a later migration) stays empty.
-            kept = set(self._columns(table))
-            names = ", ".join(c for c in copied if c in kept)
-            if names:
-                self.conn.execute(
-                    f"INSERT INTO {table} ({names}) SELECT {names} FROM {self._copy_of(snapshot_id, table)}"
-                )
+            copy, columns, by_difference = plans[table]
+            if not columns:
+                continue
+            names = ", ".join(columns)
+            # Into an empty table (after a reset, say) every row goes: nothing to compare with.
+            if by_difference and self._one(f"SELECT 1 FROM {table} LIMIT 1") is not None:
+                where = f" WHERE NOT EXISTS ({self._match(table, copy, columns)})"
+            else:
+                where = ""
+            self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {copy}{where}")
+        self._auth_changed()
         saved = dict(self.conn.execute(self._Q_SEQUENCES, (snapshot_id,)).fetchall())
         self._set_next_ids({t: int(saved.get(t, 1)) for t in NUMBERED})
         return True
+
+    def _restore_plan(self, snapshot_id: int, table: str) -> tuple[str, list[str], bool]:
+        """(the copy, the columns to fill from it, whether to touch only the rows that differ).
+
+        With :attr:`RESTORE_BY_DIFFERENCE`, only rows that differ are deleted and inserted: a test
+        that changed a few records costs a few rows, not the whole table. Otherwise, and for a table
+        whose columns a migration changed since the snapshot, the table is emptied and filled whole
+        (new columns get their defaults); a table made since the snapshot is emptied."""
+        copy = self._copy_of(snapshot_id, table)
+        copied, live = self._columns(copy), self._columns(table)
+        columns = [c for c in copied if c in live]
+        return copy, columns, self.RESTORE_BY_DIFFERENCE and bool(copied) and copied == live
+
+    def _match(self, source: str, target: str, columns: list[str]) -> str:
+        """A row of ``source`` equal in every column (NULL equal to NULL) to the current row of
+        ``target``; joined on the first column (an id, or a binding's owner) by ``=`` so that
+        PostgreSQL hashes it and SQLite looks it up in an index."""
+        key, *rest = columns
+        same = "".join(f" AND {self._same(f's.{c}', f'{target}.{c}')}" for c in rest)
+        return f"SELECT 1 FROM {source} s WHERE s.{key} = {target}.{key}{same}"
 
     def state_clear(self) -> None:
         self._empty_state()
         self._set_next_ids(dict.fromkeys(NUMBERED, 1))
 
     # Helpers ----------------------------------------------------------------------------------------
+    def _same(self, left: str, right: str) -> str:
+        """Equal, NULL equal to NULL."""
+        return f"{left} IS {right}"
+
     def _empty_state(self) -> None:
         self._lock_state(exclusive=True)
         for table in reversed(TABLES):  # what names a row goes before the row
@@ -125,7 +160,8 @@ class SnapshotSql(SqlBase):
 
 class SqliteSnapshots(SnapshotSql):
     """Copies are tables of the same file, ``snapshot_<id>_<table>``; ids count in sqlite_sequence
-    (the last id given, so the next is one more)."""
+    (the last id given, so the next is one more). A restore replaces every row: SQLite deletes and
+    inserts rows faster than it compares 50 columns of each (row lookups, no hash join)."""
 
     def _copy_of(self, snapshot_id: int, table: str) -> str:
         return f"snapshot_{snapshot_id}_{table}"
@@ -156,7 +192,11 @@ class SqliteSnapshots(SnapshotSql):
 
 class PostgresSnapshots(SnapshotSql):
     """Copies are tables of a schema per snapshot, ``b24local_snapshot_<id>``; ids come from each
-    table's identity sequence."""
+    table's identity sequence. A restore touches only the rows that differ: deleting a row costs a
+    foreign-key trigger per referencing table and inserting one an entry per index, while comparing
+    is one hash join per table."""
+
+    RESTORE_BY_DIFFERENCE = True
 
     def _copy_of(self, snapshot_id: int, table: str) -> str:
         return f"b24local_snapshot_{snapshot_id}.{table}"
@@ -196,6 +236,9 @@ class PostgresSnapshots(SnapshotSql):
         EXCLUSIVE for a restore (readers go on seeing the state before it until it commits)."""
         mode = "EXCLUSIVE" if exclusive else "SHARE"
         self.conn.execute(f"LOCK TABLE {', '.join(TABLES)} IN {mode} MODE")
+
+    def _same(self, left: str, right: str) -> str:
+        return f"{left} IS NOT DISTINCT FROM {right}"
 
     def _auth_changed(self) -> None:
         super()._auth_changed()
