@@ -25,9 +25,15 @@ def test_users_suite_gets_a_server_a_webhook_and_resets(
 ) -> None:
     """On SQLite the plugin's own temporary file; on PostgreSQL a database given by --b24local-database."""
     assert EXAMPLE is not None, "docs/testing.md has no pytest example"
-    pytester.makepyfile(test_users=EXAMPLE.group(1))
+    run_users_suite(pytester, request, backend, EXAMPLE.group(1)).assert_outcomes(passed=3)
+
+
+def run_users_suite(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, backend: str, source: str
+) -> pytest.RunResult:
+    """``source`` as a user's test module, run by a pytest process of its own."""
+    pytester.makepyfile(test_users=source)
     options = ["-p", "no:randomly", "-p", "no:cacheprovider"]
     if backend == "postgres":
         options += ["--b24local-database", str(new_database(request, backend, pytester.path))]
-    result = pytester.runpytest_subprocess(*options)
-    result.assert_outcomes(passed=3)
+    return pytester.runpytest_subprocess(*options)
