@@ -258,3 +258,32 @@ def test_reset_all_keeps_the_configured_webhook_code(
         assert portal.call("crm.contact.add", {"fields": {"NAME": "new"}}).result == 1
     finally:
         portal.stop()
+
+
+def test_restore_of_changed_departments_and_roles(portal: InProcessServer) -> None:
+    """A department that another one names as its parent, changed since the snapshot: it is put back
+    in place (deleting it first would break its child's reference); a role's levels come back too."""
+    store = portal.storage()
+    try:
+        with store.write() as tx:
+            parent = tx.department_add("Sales", None)
+            child = tx.department_add("Sales East", parent)
+            role = tx.role_add("Reader", {("lead", "read"): 5})
+            tx.role_assign(role, department_id=child)
+        assert snapshot(portal, "PUT", "org").status_code == 201
+        with store.write() as tx:
+            tx.department_add("Later", child)
+            tx.conn.execute("UPDATE b_department SET name = 'Renamed', parent_id = 3 WHERE id = 1")
+            tx.conn.execute("UPDATE crm_role_permission SET level = 1")
+        assert reset(portal, {"to": "org"}).status_code == 200
+        with store.read() as tx:
+            rows = tx.conn.execute("SELECT id, name, parent_id FROM b_department ORDER BY id").fetchall()
+            assert [tuple(r) for r in rows] == [(1, "Sales", None), (2, "Sales East", 1)]
+            assert tx.department_exists(3) is False
+            assert tx.role_levels(1) == {}  # user 1 is in no department
+            holders = tx.conn.execute("SELECT role_id, department_id FROM crm_role_holder").fetchall()
+            assert [tuple(r) for r in holders] == [(1, 2)]
+            levels = tx.conn.execute("SELECT entity, action, level FROM crm_role_permission").fetchall()
+            assert [tuple(r) for r in levels] == [("lead", "read", 5)]
+    finally:
+        store.close()

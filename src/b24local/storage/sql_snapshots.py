@@ -11,6 +11,8 @@ snapshot saved before a migration added a column restores with that column's def
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import orjson
 
 from b24local.storage.base import SnapshotInfo
@@ -19,6 +21,19 @@ from b24local.storage.state_tables import NUMBERED, STATE_TABLES
 
 TABLES = tuple(table for table, _ in STATE_TABLES)
 LABELS = dict(STATE_TABLES)
+
+#: How a restore puts a table back (:class:`_Plan`): every row deleted and inserted; only the rows that
+#: differ deleted and inserted; or, by id, rows missing inserted, rows that differ updated in place
+#: (no foreign-key trigger fires, and a department stays while another names it), then rows in
+#: excess deleted.
+WHOLE, ROWS, IN_PLACE = "whole", "rows", "in place"
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    copy: str  # the snapshot's copy of the table
+    columns: list[str]  # those both have, in the copy's order (the first: the key a match joins on)
+    how: str  # WHOLE, ROWS or IN_PLACE
 
 
 class SnapshotSql(SqlBase):
@@ -53,6 +68,12 @@ class SnapshotSql(SqlBase):
 
     def _set_next_ids(self, next_ids: dict[str, int]) -> None:
         raise NotImplementedError
+
+    def _updatable(self) -> set[str]:
+        """The numbered tables whose rows a restore may set back in place (by id): those with no
+        unique index but their key, so that no row's new values can collide with another row's old
+        ones half way through."""
+        return set()
 
     def _lock_state(self, exclusive: bool) -> None:
         """Keep writers of the state tables out until the transaction ends (SQLite's write lock does)."""
@@ -97,43 +118,63 @@ class SnapshotSql(SqlBase):
             return False
         snapshot_id = int(found)
         self._lock_state(exclusive=True)
-        plans = {table: self._restore_plan(snapshot_id, table) for table in TABLES}
-        for table in reversed(TABLES):  # what names a row goes before the row
-            copy, columns, by_difference = plans[table]
-            where = f" WHERE NOT EXISTS ({self._match(copy, table, columns)})" if by_difference else ""
-            self.conn.execute(f"DELETE FROM {table}{where}")
+        in_place = self._updatable()
+        plans = {table: self._restore_plan(snapshot_id, table, in_place) for table in TABLES}
+        # What names a row goes before the row; a row comes after what it names. Rows set back in
+        # place are removed last: until then a department may still name one as its parent.
+        for table in reversed(TABLES):
+            self._remove_rows(table, plans[table], in_place=False)
         for table in TABLES:
-            copy, columns, by_difference = plans[table]
-            if not columns:
-                continue
-            names = ", ".join(columns)
-            # Into an empty table (after a reset, say) every row goes: nothing to compare with.
-            if by_difference and self._one(f"SELECT 1 FROM {table} LIMIT 1") is not None:
-                where = f" WHERE NOT EXISTS ({self._match(table, copy, columns)})"
-            else:
-                where = ""
-            self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {copy}{where}")
+            self._put_rows(table, plans[table])
+        for table in reversed(TABLES):
+            self._remove_rows(table, plans[table], in_place=True)
         self._auth_changed()
         saved = dict(self.conn.execute(self._Q_SEQUENCES, (snapshot_id,)).fetchall())
         self._set_next_ids({t: int(saved.get(t, 1)) for t in NUMBERED})
         return True
 
-    def _restore_plan(self, snapshot_id: int, table: str) -> tuple[str, list[str], bool]:
-        """(the copy, the columns to fill from it, whether to touch only the rows that differ).
-
-        With :attr:`RESTORE_BY_DIFFERENCE`, only rows that differ are deleted and inserted: a test
-        that changed a few records costs a few rows, not the whole table. Otherwise, and for a table
-        whose columns a migration changed since the snapshot, the table is emptied and filled whole
-        (new columns get their defaults); a table made since the snapshot is emptied."""
+    def _restore_plan(self, snapshot_id: int, table: str, in_place: set[str]) -> _Plan:
         copy = self._copy_of(snapshot_id, table)
         copied, live = self._columns(copy), self._columns(table)
         columns = [c for c in copied if c in live]
-        return copy, columns, self.RESTORE_BY_DIFFERENCE and bool(copied) and copied == live
+        if not self.RESTORE_BY_DIFFERENCE or not copied or copied != live:
+            return _Plan(copy, columns, WHOLE)
+        return _Plan(copy, columns, IN_PLACE if table in in_place and columns[0] == "id" else ROWS)
+
+    def _remove_rows(self, table: str, plan: _Plan, in_place: bool) -> None:
+        """The rows of ``table`` the snapshot does not have (all of them when it is replaced whole);
+        those of a table set back in place when ``in_place``, those of the others when not."""
+        if (plan.how == IN_PLACE) != in_place:
+            return
+        if plan.how == WHOLE:
+            self.conn.execute(f"DELETE FROM {table}")
+        else:
+            match = self._match(plan.copy, table, plan.columns[:1] if in_place else plan.columns)
+            self.conn.execute(f"DELETE FROM {table} WHERE NOT EXISTS ({match})")
+
+    def _put_rows(self, table: str, plan: _Plan) -> None:
+        """The snapshot's rows that ``table`` lacks, then (in place) those that differ set back."""
+        if not plan.columns:
+            return
+        names = ", ".join(plan.columns)
+        where = ""
+        # Into an empty table (after a reset, say) every row goes: nothing to compare with.
+        if plan.how != WHOLE and self._one(f"SELECT 1 FROM {table} LIMIT 1") is not None:
+            match = self._match(table, plan.copy, plan.columns[:1] if plan.how == IN_PLACE else plan.columns)
+            where = f" WHERE NOT EXISTS ({match})"
+        self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {plan.copy}{where}")
+        if plan.how == IN_PLACE:
+            rest = plan.columns[1:]
+            values = ", ".join(f"{c} = s.{c}" for c in rest)
+            same = " AND ".join(self._same(f"s.{c}", f"{table}.{c}") for c in rest)
+            self.conn.execute(
+                f"UPDATE {table} SET {values} FROM {plan.copy} s WHERE s.id = {table}.id AND NOT ({same})"
+            )
 
     def _match(self, source: str, target: str, columns: list[str]) -> str:
-        """A row of ``source`` equal in every column (NULL equal to NULL) to the current row of
-        ``target``; joined on the first column (an id, or a binding's owner) by ``=`` so that
-        PostgreSQL hashes it and SQLite looks it up in an index."""
+        """A row of ``source`` equal in ``columns`` (NULL equal to NULL) to the current row of
+        ``target``, joined on the first (an id, or a binding's owner) by ``=`` so that PostgreSQL
+        hashes it."""
         key, *rest = columns
         same = "".join(f" AND {self._same(f's.{c}', f'{target}.{c}')}" for c in rest)
         return f"SELECT 1 FROM {source} s WHERE s.{key} = {target}.{key}{same}"
@@ -230,6 +271,15 @@ class PostgresSnapshots(SnapshotSql):
         # ALTER … RESTART is transactional (a rollback keeps the old value), unlike setval.
         for table, next_id in next_ids.items():
             self.conn.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {int(next_id)}")
+
+    def _updatable(self) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relname = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_index i "
+            "WHERE i.indrelid = c.oid AND i.indisunique AND NOT i.indisprimary)",
+            (list(NUMBERED),),
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def _lock_state(self, exclusive: bool) -> None:
         """SHARE for a save (readers and other saves go on, writers wait: every copy sees one state);
