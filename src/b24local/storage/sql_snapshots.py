@@ -124,8 +124,8 @@ class SnapshotSql(SqlBase):
         # place are removed last: until then a department may still name one as its parent.
         for table in reversed(TABLES):
             self._remove_rows(table, plans[table], in_place=False)
-        for table in TABLES:
-            self._put_rows(table, plans[table])
+        # A table that was empty only gets the snapshot's rows: nothing to compare or remove after.
+        plans = {table: self._put_rows(table, plans[table]) for table in TABLES}
         for table in reversed(TABLES):
             self._remove_rows(table, plans[table], in_place=True)
         self._auth_changed()
@@ -149,34 +149,36 @@ class SnapshotSql(SqlBase):
         if plan.how == WHOLE:
             self.conn.execute(f"DELETE FROM {table}")
         else:
-            match = self._match(plan.copy, table, plan.columns[:1] if in_place else plan.columns)
+            match = self._match(plan.copy, table, plan.columns, compare=not in_place)
             self.conn.execute(f"DELETE FROM {table} WHERE NOT EXISTS ({match})")
 
-    def _put_rows(self, table: str, plan: _Plan) -> None:
-        """The snapshot's rows that ``table`` lacks, then (in place) those that differ set back."""
+    def _put_rows(self, table: str, plan: _Plan) -> _Plan:
+        """The snapshot's rows that ``table`` lacks, then (in place) those that differ set back; the
+        plan for what is left to do (replaced whole when the table was empty)."""
         if not plan.columns:
-            return
+            return plan
         names = ", ".join(plan.columns)
+        if plan.how != WHOLE and self._one(f"SELECT 1 FROM {table} LIMIT 1") is None:
+            plan = _Plan(plan.copy, plan.columns, WHOLE)  # empty (after a reset, say): every row goes
         where = ""
-        # Into an empty table (after a reset, say) every row goes: nothing to compare with.
-        if plan.how != WHOLE and self._one(f"SELECT 1 FROM {table} LIMIT 1") is not None:
-            match = self._match(table, plan.copy, plan.columns[:1] if plan.how == IN_PLACE else plan.columns)
+        if plan.how != WHOLE:
+            match = self._match(table, "c", plan.columns, compare=plan.how == ROWS)
             where = f" WHERE NOT EXISTS ({match})"
-        self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {plan.copy}{where}")
+        self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {plan.copy} c{where}")
         if plan.how == IN_PLACE:
-            rest = plan.columns[1:]
-            values = ", ".join(f"{c} = s.{c}" for c in rest)
-            same = " AND ".join(self._same(f"s.{c}", f"{table}.{c}") for c in rest)
+            values = ", ".join(f"{c} = s.{c}" for c in plan.columns[1:])
+            same = self._same_rows("s", table, plan.columns)
             self.conn.execute(
                 f"UPDATE {table} SET {values} FROM {plan.copy} s WHERE s.id = {table}.id AND NOT ({same})"
             )
+        return plan
 
-    def _match(self, source: str, target: str, columns: list[str]) -> str:
-        """A row of ``source`` equal in ``columns`` (NULL equal to NULL) to the current row of
-        ``target``, joined on the first (an id, or a binding's owner) by ``=`` so that PostgreSQL
-        hashes it."""
-        key, *rest = columns
-        same = "".join(f" AND {self._same(f's.{c}', f'{target}.{c}')}" for c in rest)
+    def _match(self, source: str, target: str, columns: list[str], *, compare: bool) -> str:
+        """A row of ``source`` with the key (the first column: an id, or a binding's owner) of the
+        current row of ``target``, and with ``compare`` equal to it in every column. The key is
+        joined by ``=``, so that PostgreSQL hashes it."""
+        key = columns[0]
+        same = f" AND {self._same_rows('s', target, columns)}" if compare else ""
         return f"SELECT 1 FROM {source} s WHERE s.{key} = {target}.{key}{same}"
 
     def state_clear(self) -> None:
@@ -184,9 +186,9 @@ class SnapshotSql(SqlBase):
         self._set_next_ids(dict.fromkeys(NUMBERED, 1))
 
     # Helpers ----------------------------------------------------------------------------------------
-    def _same(self, left: str, right: str) -> str:
-        """Equal, NULL equal to NULL."""
-        return f"{left} IS {right}"
+    def _same_rows(self, left: str, right: str, columns: list[str]) -> str:
+        """The rows ``left`` and ``right`` (of tables with the same columns) are equal, NULL to NULL."""
+        return " AND ".join(f"{left}.{c} IS {right}.{c}" for c in columns)
 
     def _empty_state(self) -> None:
         self._lock_state(exclusive=True)
@@ -287,8 +289,8 @@ class PostgresSnapshots(SnapshotSql):
         mode = "EXCLUSIVE" if exclusive else "SHARE"
         self.conn.execute(f"LOCK TABLE {', '.join(TABLES)} IN {mode} MODE")
 
-    def _same(self, left: str, right: str) -> str:
-        return f"{left} IS NOT DISTINCT FROM {right}"
+    def _same_rows(self, left: str, right: str, columns: list[str]) -> str:
+        return " AND ".join(f"{left}.{c} IS NOT DISTINCT FROM {right}.{c}" for c in columns)
 
     def _auth_changed(self) -> None:
         super()._auth_changed()
