@@ -12,7 +12,8 @@ filled with COPY, then VACUUM ANALYZE). Each operation runs as the surface and t
 - save: ``snapshot save base`` of the N leads;
 - restore over itself: ``reset --to base`` while the N leads are there unchanged;
 - restore after 3,000 changes: after 1,000 leads updated, 1,000 deleted and 1,000 added;
-- restore over N changed: after every lead was updated (the worst case: every row goes and comes back);
+- update N leads: one UPDATE of every lead's title (not a target: what writing N rows costs, to compare);
+- restore over N changed: after that update (the worst case: every row is written again);
 - reset crm: ``reset`` of the N leads; restore into empty: ``reset --to base`` after it;
 - reset all: ``reset --all`` of the N leads (users and webhooks too).
 
@@ -51,6 +52,7 @@ OPERATIONS = (
     "save",
     "restore over itself",
     "restore after 3,000 changes",
+    "update N leads (to compare)",
     "restore over N changed",
     "reset crm",
     "restore into empty",
@@ -158,7 +160,7 @@ def measure(url: str, n_leads: int, rounds: int) -> dict[str, list[tuple[float, 
             change(*CHANGES)
             time_it("restore after 3,000 changes", lambda: state.restore(storage, "base"))
             assert leads() == n_leads
-            change("UPDATE crm_lead SET title = 'changed'")
+            time_it("update N leads (to compare)", lambda: change("UPDATE crm_lead SET title = 'changed'"))
             time_it("restore over N changed", lambda: state.restore(storage, "base"))
             time_it("reset crm", lambda: run(storage, True, reset_crm))
             assert leads() == 0
@@ -218,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{backend} {name}"
         for backend, ops in report["results"].items()
         for name, figures in ops.items()
-        if name != "save" and args.leads <= 100_000 and figures["cpu_median_s"] > TARGET
+        if name.startswith(("reset", "restore"))
+        and args.leads <= 100_000
+        and figures["cpu_median_s"] > TARGET
     ]
     if over:
         print(f"over {TARGET:g} s: {', '.join(over)}", file=sys.stderr)

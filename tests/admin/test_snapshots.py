@@ -162,8 +162,23 @@ def test_list_replace_and_delete(portal: InProcessServer) -> None:
     deleted = snapshot(portal, "DELETE", "a")
     assert (deleted.status_code, deleted.json()) == (200, {"deleted": "a"})
     assert [entry["name"] for entry in snapshot(portal, "GET").json()["snapshots"]] == ["b-2.x_y"]
-    # The state itself is untouched by saving and deleting.
+    # The state itself is untouched by saving and deleting; only the kept snapshot's copies are left.
     assert portal.call("crm.lead.list", {}).body["total"] == 2
+    assert copies(portal) == (19 if portal.backend == "sqlite" else 1)
+
+
+def copies(portal: InProcessServer) -> int:
+    """The tables (SQLite) or schemas (PostgreSQL) that hold snapshots' copies."""
+    store = portal.storage()
+    try:
+        with store.read() as tx:
+            if portal.backend == "sqlite":
+                sql = "SELECT count(*) FROM sqlite_master WHERE name GLOB 'snapshot_[0-9]*'"
+            else:
+                sql = "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'b24local\\_snapshot\\_%'"
+            return int(tx.conn.execute(sql).fetchone()[0])
+    finally:
+        store.close()
 
 
 def test_unknown_names_answer_404(portal: InProcessServer) -> None:

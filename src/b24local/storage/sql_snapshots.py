@@ -4,9 +4,11 @@ both SQL backends: what they share here, what differs in :class:`SqliteSnapshots
 
 A snapshot is a copy of every state table (state_tables.py) made with ``CREATE TABLE … AS SELECT``,
 and a row in the catalogue (migration 11) with its row counts and each numbered table's next id. A
-restore empties the state tables and fills them back with ``INSERT … SELECT`` from the copies, in one
-transaction: a concurrent call sees the state before or after it. Columns are named, so that a
-snapshot saved before a migration added a column restores with that column's default.
+restore puts the copies' rows back with ``DELETE``, ``INSERT … SELECT`` (and on PostgreSQL ``UPDATE
+… FROM``) in one transaction: a concurrent call sees the state before or after it. Columns are named,
+so that a snapshot saved before a migration added a column restores with that column's default.
+Saves, restores and deletes of snapshots take turns (:meth:`SnapshotSql._lock_catalogue`), so that
+none finds a snapshot half made or half gone.
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ class SnapshotSql(SqlBase):
         ones half way through."""
         return set()
 
+    def _lock_catalogue(self) -> None:
+        """Keep other saves, restores and deletes of snapshots out until the transaction ends (first,
+        before the state tables; SQLite's write lock does)."""
+
     def _lock_state(self, exclusive: bool) -> None:
         """Keep writers of the state tables out until the transaction ends (SQLite's write lock does)."""
 
@@ -84,6 +90,7 @@ class SnapshotSql(SqlBase):
 
     # The port ---------------------------------------------------------------------------------------
     def snapshot_save(self, name: str, taken_at: float) -> tuple[SnapshotInfo, bool]:
+        self._lock_catalogue()
         self._lock_state(exclusive=False)
         old = self._one(self._Q_SNAPSHOT_ID, (name,))
         if old is not None:
@@ -107,12 +114,14 @@ class SnapshotSql(SqlBase):
         return [SnapshotInfo(n, float(t), orjson.loads(c)) for n, t, c in rows]
 
     def snapshot_delete(self, name: str) -> bool:
+        self._lock_catalogue()
         found = self._one(self._Q_SNAPSHOT_ID, (name,))
         if found is not None:
             self._drop(int(found))
         return found is not None
 
     def snapshot_restore(self, name: str) -> bool:
+        self._lock_catalogue()
         found = self._one(self._Q_SNAPSHOT_ID, (name,))
         if found is None:
             return False
@@ -210,9 +219,13 @@ class SqliteSnapshots(SnapshotSql):
         return f"snapshot_{snapshot_id}_{table}"
 
     def _copies_drop(self, snapshot_id: int) -> None:
-        prefix = f"snapshot_{snapshot_id}_"
-        for table in TABLES:
-            self.conn.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
+        # Every copy of the snapshot, also of a table that is no longer in the state.
+        found = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
+            (f"snapshot\\_{snapshot_id}\\_%",),
+        ).fetchall()
+        for (copy,) in found:
+            self.conn.execute(f"DROP TABLE {copy}")
 
     def _columns(self, table: str) -> list[str]:
         return [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
@@ -282,6 +295,9 @@ class PostgresSnapshots(SnapshotSql):
             (list(NUMBERED),),
         ).fetchall()
         return {r[0] for r in rows}
+
+    def _lock_catalogue(self) -> None:
+        self.conn.execute("LOCK TABLE snapshot IN EXCLUSIVE MODE")  # listing it goes on
 
     def _lock_state(self, exclusive: bool) -> None:
         """SHARE for a save (readers and other saves go on, writers wait: every copy sees one state);
