@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.admin.conftest import ADMIN_TOKEN, AUTH
+from tests.admin.test_surface import oauth_access_token
 from tests.conftest import InProcessServer, new_database, start_in_process
 
 CODE = "ci-known-code-42"
@@ -302,3 +303,16 @@ def test_restore_of_changed_departments_and_roles(portal: InProcessServer) -> No
             assert [tuple(r) for r in levels] == [("lead", "read", 5)]
     finally:
         store.close()
+
+
+def test_restore_and_reset_all_bring_oauth_tokens_back_or_take_them(portal: InProcessServer) -> None:
+    def status(token: str) -> int:
+        return portal.raw("POST", "/rest/crm.lead.list", json={"auth": token}).status_code
+
+    oauth_access_token(portal, "token-before")
+    assert snapshot(portal, "PUT", "oauth").json()["counts"]["oauth_tokens"] == 1
+    oauth_access_token(portal, "token-after")
+    assert reset(portal, {"to": "oauth"}).status_code == 200
+    assert (status("token-before"), status("token-after")) == (200, 401)
+    assert reset(portal, {"all": True}).status_code == 200
+    assert (status("token-before"), status("token-after")) == (401, 401)
