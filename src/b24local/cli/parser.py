@@ -108,26 +108,6 @@ def webhook_code(text: str) -> str:
     return text
 
 
-def snapshot_name(text: str) -> str:
-    from b24local.admin.state import NAME_RULE, valid_name
-
-    if not valid_name(text):
-        raise argparse.ArgumentTypeError(NAME_RULE)
-    return text
-
-
-def _snapshot_parsers(snapshot_commands: Any) -> None:
-    for action, text in (
-        ("save", "save the whole state as NAME (replacing a snapshot of that name)"),
-        ("restore", "restore the snapshot NAME (as db reset --to NAME)"),
-        ("delete", "delete the snapshot NAME"),
-    ):
-        each = snapshot_commands.add_parser(action, help=text)
-        add_database(each)
-        each.add_argument("name", type=snapshot_name, metavar="NAME", help="the snapshot's name")
-    add_database(snapshot_commands.add_parser("list", help="print every snapshot: name, time, counts"))
-
-
 def _redirect_uri(text: str) -> str:
     from urllib.parse import urlsplit
 
@@ -357,23 +337,10 @@ def build_parser() -> Parser:
         help="remove every CRM record, binding and multifield (ids start at 1); keep users and credentials",
     )
     add_database(db_reset)
-    what = db_reset.add_mutually_exclusive_group()
-    what.add_argument(
-        "--all",
-        action="store_true",
-        help="remove users, departments, roles, webhooks and apps too, then make user 1 and its crm "
-        "webhook as on a new database and print its URL (default: the CRM data only)",
-    )
-    what.add_argument(
-        "--to", type=snapshot_name, metavar="NAME", help="restore the snapshot NAME instead (default: none)"
-    )
-    db_reset.add_argument(
-        "--webhook-code",
-        type=webhook_code,
-        metavar="CODE",
-        help="with --all: the code of user 1's new webhook (default: $B24LOCAL_WEBHOOK_CODE, else random)",
-    )
-    _snapshot_parsers(add_group(commands, "snapshot", "save, list, restore and delete snapshots"))
+    from b24local.cli import snapshots  # it imports this module
+
+    snapshots.add_reset_options(db_reset)
+    snapshots.add_parsers(add_group(commands, "snapshot", "save, list, restore and delete snapshots"))
 
     app_commands = add_group(commands, "app", "manage OAuth 2.0 applications")
     app_create = app_commands.add_parser("create", help="register an application, print its client id/secret")
