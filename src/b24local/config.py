@@ -53,6 +53,9 @@ class Config:
     faults_file: str | None = None
     #: A seed document applied at start when the database is empty (T5); None: none.
     seed: str | None = None
+    #: ``--webhook-code`` (T6): user 1's webhook has it at every start, and again after ``reset`` with
+    #: ``{"all": true}``; None: a random code. Out of the repr, as the admin token.
+    webhook_code: str | None = field(default=None, repr=False)
 
     @property
     def listen_url(self) -> str:

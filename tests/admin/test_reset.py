@@ -3,25 +3,10 @@ atomicity under concurrent calls are tested in tests/test_reset.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.conftest import InProcessServer, new_database, start_in_process
-
-TOKEN = "reset-admin-token-42"
-AUTH = {"authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def portal(
-    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InProcessServer]:
-    server = start_in_process(
-        new_database(request, backend, tmp_path_factory.mktemp("reset")), "--admin-token", TOKEN
-    )
-    yield server
-    server.stop()
+from tests.admin.conftest import AUTH
+from tests.conftest import InProcessServer
 
 
 def test_reset_empties_the_crm_and_keeps_the_webhook(portal: InProcessServer) -> None:
@@ -36,8 +21,9 @@ def test_reset_empties_the_crm_and_keeps_the_webhook(portal: InProcessServer) ->
 @pytest.mark.parametrize(
     ("body", "description"),
     [
-        (b'{"all": true}', '"all" (users and credentials too) is not supported yet'),
-        (b'{"to": "clean"}', '"to" (restoring a snapshot) is not supported yet'),
+        (b'{"all": true, "to": "clean"}', 'Give either "all" or "to", not both'),
+        (b'{"all": 1}', '"all" must be true or false'),
+        (b'{"to": "a/b"}', "\"to\": A snapshot name is 1 to 64 letters, digits, '_', '.' or '-'"),
         (b'{"everything": 1}', "Unknown option: everything"),
         (b"[1]", "The body must be a JSON object"),
         (b"{", "The body must be a JSON object"),

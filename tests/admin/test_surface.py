@@ -145,9 +145,9 @@ def test_the_admin_token_opens_the_surface(portal: InProcessServer) -> None:
         }
 
 
-def oauth_access_token(server: InProcessServer) -> str:
-    """An OAuth access token of user 1, written to the database as the token endpoint writes one."""
-    token = "oauth-access-token-1"
+def oauth_access_token(server: InProcessServer, token: str = "oauth-access-token-1") -> str:
+    """An OAuth access token of user 1 (for an app of its own), written to the database as the token
+    endpoint writes one."""
     store = server.storage()
     try:
         with store.write() as tx:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 
-from b24local.admin import fault_admin, reset, seed, token
+from b24local.admin import fault_admin, reset, seed, snapshots, token
 from b24local.admin.health import health
 from b24local.admin.http import Headers, ReadBody, Scope, Send, error_body, header, send_json
 from b24local.config import Config
@@ -39,10 +39,12 @@ class AdminSurface:
         given = config.admin_token
         self._token_digest = token.stored_digest(storage) if given is None else token.digest(given)
         #: The resources behind the token, by path (T3–T9 add theirs).
-        self.routes: dict[str, Handler] = {reset.PATH: reset.reset_handler(storage)}
+        self.routes: dict[str, Handler] = {reset.PATH: reset.reset_handler(config, storage)}
         self.routes[fault_admin.PATH] = fault_admin.faults_handler(storage)
         #: Resources that read the request's head too (its content type, its query).
         self.scoped_routes: dict[str, seed.ScopedHandler] = seed.routes(storage)
+        #: The resources behind the token that serve a path and everything under it (``PREFIX/…``).
+        self.prefixes: dict[str, Handler] = {snapshots.PREFIX: snapshots.SnapshotsHandler(storage)}
 
     async def handle(self, scope: Scope, read_body: ReadBody, send: Send) -> None:
         path, http_method = scope["path"], scope["method"]
@@ -55,11 +57,19 @@ class AdminSurface:
             await send_json(send, 401, self._refusal(), http_method, CHALLENGE)
         elif (scoped := self.scoped_routes.get(path)) is not None:
             await scoped(scope, read_body, send)
-        elif (handler := self.routes.get(path)) is not None:
+        elif (handler := self._route(path)) is not None:
             await handler(http_method, path, read_body, send)
         else:
             description = f"No such resource: {path}"
             await send_json(send, 404, error_body("NOT_FOUND", description), http_method)
+
+    def _route(self, path: str) -> Handler | None:
+        """The handler of an exact path, else of the prefix ``path`` is or lies under."""
+        found = self.routes.get(path)
+        if found is None:
+            head, _, _ = path[len(PREFIX) :].partition("/")
+            found = self.prefixes.get(PREFIX + head)
+        return found
 
     def authorised(self, scope: Scope) -> bool:
         """``Authorization: Bearer <admin token>``, compared in constant time."""

@@ -24,6 +24,19 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+#: The scopes of the webhook a new database gets for user 1.
+FIRST_SCOPES = ("crm",)
+
+
+def make_first_user(tx: UserStore, code: str | None = None) -> str:
+    """What a new database gets: user 1 (an administrator) and a crm webhook for it, with ``code`` or
+    a random one (returned, to be shown once). The caller made sure there are no users yet."""
+    user_id = tx.user_add("Admin", "", True)
+    code = code or new_code()
+    tx.webhook_add(user_id, hash_secret(code), FIRST_SCOPES)
+    return code
+
+
 def authenticate(tx: UserStore, user_id: int, code: str, cache: LoginCache | None = None) -> AuthContext:
     """The context of a webhook call, or 401 INVALID_CREDENTIALS for any wrong, disabled or missing pair.
 

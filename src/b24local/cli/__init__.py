@@ -1,5 +1,6 @@
 """The ``b24local`` command line: serve, db upgrade/reset, seed, export, app create, webhook
-create/list/disable/delete, user create/update, department create, role create/assign.
+create/list/disable/delete, user create/update, department create, role create/assign, snapshot
+save/list/restore/delete.
 
 Every failure the user can cause (a wrong flag, an unreachable database, a port in use) ends in one
 line on stderr and a non-zero exit, never a traceback.
@@ -20,6 +21,7 @@ from b24local.cli.admin import USER_COMMANDS, app_create, db_reset, db_upgrade
 from b24local.cli.parser import CliError, build_parser
 from b24local.cli.seed import export_command, seed_command
 from b24local.cli.serve import serving_storage
+from b24local.cli.snapshots import SNAPSHOT_COMMANDS
 from b24local.cli.webhooks import WEBHOOK_COMMANDS
 from b24local.storage.errors import StorageError
 
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             return db_upgrade(args) if args.action == "upgrade" else db_reset(args)
         if args.command == "webhook":
             return WEBHOOK_COMMANDS[args.action](args)
+        if args.command == "snapshot":
+            return SNAPSHOT_COMMANDS[args.action](args)
         return USER_COMMANDS[(args.command, args.action)](args)
     except CliError as exc:
         print(f"b24local: error: {exc}", file=sys.stderr)

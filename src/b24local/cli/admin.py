@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import argparse
 
+from b24local.admin import state
 from b24local.auth import oauth
 from b24local.cli.parser import CliError
 from b24local.cli.progress import MigrationBar
+from b24local.cli.serve import webhook_code
+from b24local.cli.snapshots import snapshot_restore
+from b24local.cli.webhooks import BASE_URL, printed_base_url
 from b24local.config import database_url
 from b24local.crm.entities import DEAL
 from b24local.crm.reset import reset_crm
@@ -37,14 +41,28 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 
 def db_reset(args: argparse.Namespace) -> int:
-    """``db reset``: every CRM record goes, ids start at 1 again; users and credentials stay (T3)."""
+    """``db reset``: every CRM record goes, ids start at 1 again; users and credentials stay (T3).
+    ``--all``: everything goes, user 1 and its webhook are made again; ``--to NAME``: a snapshot."""
+    if args.to is not None:
+        return snapshot_restore(args)
+    if args.webhook_code is not None and not args.all:
+        raise CliError("--webhook-code goes with --all")
     storage = open_storage(database_url(args.database))
     try:
         # Through the runner: a writer holding a table it locks is a deadlock on PostgreSQL, run again.
-        run(storage, True, reset_crm)
+        if args.all:
+            code = state.reset_all(storage, webhook_code(args))
+            with storage.read() as tx:
+                base_url = printed_base_url(tx.setting_get(BASE_URL), None, None)
+        else:
+            run(storage, True, reset_crm)
     finally:
         storage.close()
-    print("Removed every CRM record, binding and multifield; ids start at 1 again.")
+    if args.all:
+        print("Removed everything; created user 1 (administrator) and a webhook with scope crm:")
+        print(f"{base_url}/rest/1/{code}/")
+    else:
+        print("Removed every CRM record, binding and multifield; ids start at 1 again.")
     return 0
 
 

@@ -356,6 +356,10 @@ def build_parser() -> Parser:
         help="remove every CRM record, binding and multifield (ids start at 1); keep users and credentials",
     )
     add_database(db_reset)
+    from b24local.cli import snapshots  # it imports this module
+
+    snapshots.add_reset_options(db_reset)
+    snapshots.add_parsers(add_group(commands, "snapshot", "save, list, restore and delete snapshots"))
 
     _seed_parsers(commands)
 

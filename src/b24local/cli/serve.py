@@ -159,6 +159,7 @@ def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> 
         cors_origins=tuple(args.cors_origin),
         faults_file=args.faults,
         seed=args.seed,
+        webhook_code=webhook_code(args),
     )
 
 

@@ -9,13 +9,13 @@ import argparse
 import hmac
 from urllib.parse import urlsplit
 
-from b24local.auth.webhooks import hash_secret, new_code
+from b24local.auth.webhooks import FIRST_SCOPES, hash_secret, make_first_user, new_code
 from b24local.cli.parser import CliError
 from b24local.config import Config, database_url
 from b24local.storage.base import Storage, UserStore
 from b24local.storage.open import open_storage
 
-DEFAULT_SCOPES = ("crm",)
+DEFAULT_SCOPES = FIRST_SCOPES
 #: The setting (migration 10) where ``serve`` keeps the base URL it listens on.
 BASE_URL = "base_url"
 #: Where ``webhook create`` points before any ``serve`` ran on the database.
@@ -29,10 +29,7 @@ def bootstrap(storage: Storage, base_url: str, code: str | None = None) -> tuple
     with storage.write() as tx:
         tx.setting_set(BASE_URL, base_url)
         if tx.user_count() == 0:
-            user_id = tx.user_add("Admin", "", True)
-            code = code or new_code()
-            tx.webhook_add(user_id, hash_secret(code), DEFAULT_SCOPES)
-            return code, True
+            return make_first_user(tx, code), True
         if code is not None:
             _ensure_webhook(tx, code)
         return code, False

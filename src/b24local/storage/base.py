@@ -79,6 +79,15 @@ class OAuthLogin:
     user: User
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """A saved snapshot (contract test-portal.md T4): its name, when (Unix seconds), rows per table."""
+
+    name: str
+    taken_at: float
+    counts: dict[str, int]
+
+
 Row = dict[str, Any]  # column name → stored value
 
 
@@ -328,7 +337,30 @@ class SeedStore(Protocol):
     def binding_insert_many(self, kind: BindingKind, rows: Sequence[BindingRow]) -> None: ...
 
 
-class Transaction(UserStore, OAuthStore, LimitStore, FaultStore, AccessStore, CrmStore, SeedStore, Protocol):
+class SnapshotStore(Protocol):
+    """The whole state at once (storage/state_tables.py): snapshots, restore, ``reset --all``."""
+
+    def snapshot_save(self, name: str, taken_at: float) -> tuple[SnapshotInfo, bool]:
+        """Save the state as ``name`` (replacing one of that name: then True)."""
+        ...
+
+    def snapshots(self) -> list[SnapshotInfo]: ...
+    def snapshot_delete(self, name: str) -> bool:
+        """False when there is no such snapshot."""
+        ...
+
+    def snapshot_restore(self, name: str) -> bool:
+        """Replace the state with the snapshot's, next ids included; False when there is none."""
+        ...
+
+    def state_clear(self) -> None:
+        """Empty every state table and start every id at 1; the auth epoch moves on."""
+        ...
+
+
+class Transaction(
+    UserStore, OAuthStore, LimitStore, FaultStore, AccessStore, CrmStore, SeedStore, SnapshotStore, Protocol
+):
     """One transaction: every part of the port. A consumer names the narrow part it uses."""
 
 

@@ -31,6 +31,7 @@ from b24local.storage.errors import LOCK_WAIT, ReferenceGone, Rerun, StorageBusy
 from b24local.storage.migrations import Progress as MigrationProgress
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlCompiler, SqlTransaction
+from b24local.storage.sql_snapshots import PostgresSnapshots
 
 #: Serialises concurrent migrations of one database (pg_advisory_xact_lock key).
 _MIGRATION_LOCK = 0x62_32_34_6C  # "b24l"
@@ -132,7 +133,7 @@ class _OneCursor:
         return getattr(self.raw, name)
 
 
-class PostgresTransaction(SqlTransaction):
+class PostgresTransaction(PostgresSnapshots, SqlTransaction):
     ph = "%s"
     compiler = PgCompiler
     DEFERRED_OFFSET = 1000

@@ -28,6 +28,7 @@ from b24local.storage.fault_hint import FaultHint
 from b24local.storage.migrations import Progress as MigrationProgress
 from b24local.storage.migrations import apply_pending
 from b24local.storage.sql import SqlTransaction, access_columns, access_from, bindings_from_rows
+from b24local.storage.sql_snapshots import SqliteSnapshots
 from b24local.storage.writer_queue import SUPPORTED as WRITER_TURNS
 from b24local.storage.writer_queue import WriterQueue
 
@@ -51,7 +52,7 @@ def path_from_url(url: str) -> str:
     return rest
 
 
-class SqliteTransaction(SqlTransaction):
+class SqliteTransaction(SqliteSnapshots, SqlTransaction):
     _OWNER_WITH_BINDINGS: ClassVar[dict[str, str]] = {}
     #: SQLite's default bound on a function's arguments is 127.
     JSON_ARGS_MAX = 120
