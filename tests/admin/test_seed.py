@@ -184,6 +184,41 @@ def test_export_round_trips_into_a_new_database(
         again.stop()
 
 
+def test_export_reset_all_seed_gives_the_same_export(portal: InProcessServer) -> None:
+    """T5's round trip on one server: export → reset all → seed → export. The seed's users replace
+    the user 1 and webhook that the reset made, so the old webhook URL answers again."""
+    assert seed(portal, FULL)[0] == 200
+    portal.call("crm.lead.add", {"fields": {"TITLE": "by REST"}})
+    first = export(portal)
+    reset = portal.raw("POST", "/_b24local/reset", headers=JSON, content=b'{"all": true}')
+    assert (reset.status_code, reset.json()["reset"]) == (200, "all")
+    after_reset = export(portal)
+    assert after_reset["users"] == [
+        {"id": 1, "name": "Admin", "last_name": "", "admin": True, "active": True, "crm_access": True}
+    ]
+    code_hash = after_reset["webhooks"][0]["code_hash"]
+    assert after_reset == {
+        "users": after_reset["users"],
+        "webhooks": [{"id": 1, "user": 1, "scope": ["crm"], "active": True, "code_hash": code_hash}],
+    }
+    assert seed(portal, first) == (200, {"seeded": {name: len(items) for name, items in first.items()}})
+    assert export(portal) == first
+    assert portal.call("crm.lead.list", {}).body["total"] == 3  # user 1's first webhook, by its hash
+    made_by_reset = reset.json()["webhook_url"]
+    assert portal.call("crm.lead.list", {}, webhook=made_by_reset).status == 401
+
+
+def test_a_seed_with_users_is_refused_once_the_database_was_used(portal: InProcessServer) -> None:
+    """Only a database as new makes way: with one record more, user 1 is in the way, as the contract
+    says (ids in the file must not exist yet)."""
+    portal.call("crm.lead.add", {"fields": {"TITLE": "used"}})
+    doc = {"users": [{"id": 1, "name": "Other", "admin": True}]}
+    assert seed(portal, doc) == (
+        400,
+        {"error": "INVALID_SEED", "error_description": "users[0].id: user 1 exists already"},
+    )
+
+
 def test_yaml_in_and_out(portal: InProcessServer) -> None:
     doc = {"leads": [{"TITLE": "From YAML", "BIRTHDATE": "1990-01-31"}], "contacts": [{"NAME": "Y"}]}
     text = "leads:\n- TITLE: From YAML\n  BIRTHDATE: 1990-01-31\ncontacts:\n- NAME: Y\n"
