@@ -36,7 +36,7 @@ from tests.fuzz.values import ODD_STRINGS
 #: A request may take this many times the median ``profile`` call of the same run...
 MULTIPLE = 300
 #: ...but is never held to less than this (seconds): a garbage collection or a busy neighbour.
-FLOOR = 0.5
+FLOOR = 2.0
 #: A ``profile`` call after every this many requests keeps the median current.
 PROFILE_EVERY = 25
 WARMUP = 20
