@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import Token
 from typing import Any
 
 from b24local.admin.surface import ALLOW as ADMIN_ALLOW
@@ -20,9 +21,13 @@ from b24local.auth.context import AuthContext
 from b24local.auth.limits import Limits
 from b24local.auth.login_cache import LoginCache
 from b24local.config import Config
+from b24local.journal.entry import Call, credential_of
+from b24local.journal.journal import Journal
+from b24local.journal.record import oauth_call, rest_call
 from b24local.methods.dispatch import Dispatcher
 from b24local.protocol.address import Address, parse_rest_path
 from b24local.protocol.budget import ParamBudget
+from b24local.protocol.call_note import CURRENT_NOTE, CallNote
 from b24local.protocol.cors import Cors
 from b24local.protocol.envelope import CURRENT_TIMING, JSON_TYPE, CallTiming, render, success_body
 from b24local.protocol.errors import (
@@ -33,6 +38,7 @@ from b24local.protocol.errors import (
 )
 from b24local.protocol.params import decode_params
 from b24local.storage.base import Storage, Transaction
+from b24local.storage.open import open_storage
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -67,8 +73,12 @@ class App:
         #: Webhook logins worked out, valid while the database's auth epoch stays.
         self.login_cache = LoginCache()
         self.limits.connect(storage, self.dispatcher.lock_wait)
+        #: The request journal (T7) and the log line per call (T8).
+        self.journal = Journal(
+            storage, config.journal_size, lambda: open_storage(config.database_url), config.log_format
+        )
         #: /_b24local/: the test portal's own surface (admin/).
-        self.admin = AdminSurface(config, storage)
+        self.admin = AdminSurface(config, storage, self.journal)
         #: CORS (T10), only with ``serve --cors-origin``.
         self.cors = Cors(config.cors_origins) if config.cors_origins else None
 
@@ -85,6 +95,7 @@ class App:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.journal.close()
                 self.storage.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -131,41 +142,77 @@ class App:
         if cors is not None and allowed is not None:
             send = cors.wrap(send, allowed)
         if scope["path"].startswith("/oauth/"):
-            await self.oauth.handle(scope, lambda: self._read_body(scope, receive), send)
-            return
-        if scope["path"].startswith(ADMIN_PREFIX):
+            await self._oauth(scope, receive, send, timing.start)
+        elif scope["path"].startswith(ADMIN_PREFIX):
             await self.admin.handle(scope, lambda: self._read_body(scope, receive), send)
+        else:
+            await self._rest(scope, receive, send, timing)
+
+    async def _oauth(self, scope: Scope, receive: Receive, send: Send, start: float) -> None:
+        read_body = lambda: self._read_body(scope, receive)  # noqa: E731
+        if not self.journal.wanted:
+            await self.oauth.handle(scope, read_body, send)
             return
+        call = await oauth_call(self.oauth.handle, scope, read_body, send, start)
+        call.duration = time.time() - start
+        self.journal.record(call)
+
+    async def _rest(self, scope: Scope, receive: Receive, send: Send, timing: CallTiming) -> None:
         address = parse_rest_path(scope["path"])
-        fmt = address.fmt if address else "json"
-        extra_headers: tuple[Header, ...] = ()  # an error's own (X-B24local-Not-Implemented)
+        call = rest_call(scope, address, timing.start) if self.journal.wanted else None
+        note_token = CURRENT_NOTE.set(CallNote()) if call is not None else None
         try:
-            if address is None:
-                status, body = 404, {"error": "NOT_FOUND", "error_description": "Not found: use /rest/..."}
-            else:
-                try:
-                    raw = await self._read_body(scope, receive)
-                except BodyTooLarge:
-                    raise entity_too_large() from None
-                status, body = 200, self._handle(scope, address, raw, timing)
-            content_type, payload = render(body, fmt)
-        except ApiError as error:
-            status, body = error.status, error.body()
-            content_type, payload = render(body, fmt)
-            extra_headers = error.headers
-        except Exception:
-            request_id = uuid.uuid4().hex[:12]
-            method = address.method if address else "-"
-            log.exception("request %s: internal error in %s", request_id, method)
-            fault = internal_error()
-            status = fault.status
-            content_type, payload = render(fault.body(), fmt)
+            status, content_type, payload, extra_headers = await self._answer(
+                scope, receive, address, timing, call
+            )
+        finally:
+            if call is not None and note_token is not None:
+                self._journal(call, note_token)
         headers = [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())]
         headers.extend(extra_headers)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
-    def _handle(self, scope: Scope, address: Address, raw: bytes, timing: CallTiming) -> dict[str, Any]:
+    async def _answer(
+        self, scope: Scope, receive: Receive, address: Address | None, timing: CallTiming, call: Call | None
+    ) -> tuple[int, bytes, bytes, tuple[Header, ...]]:
+        """(status, content type, payload, an error's own headers such as X-B24local-Not-Implemented)."""
+        fmt = address.fmt if address else "json"
+        try:
+            if address is None:
+                body = {"error": "NOT_FOUND", "error_description": "Not found: use /rest/..."}
+                if call is not None:
+                    call.refused(404, body, None)
+                return (404, *render(body, fmt), ())
+            try:
+                raw = await self._read_body(scope, receive)
+            except BodyTooLarge:
+                raise entity_too_large() from None
+            return (200, *render(self._handle(scope, address, raw, timing, call), fmt), ())
+        except ApiError as error:
+            if call is not None:
+                call.refused(error.status, error.body(), error.why)
+            return (error.status, *render(error.body(), fmt), error.headers)
+        except Exception:
+            request_id = uuid.uuid4().hex[:12]
+            log.exception("request %s: internal error in %s", request_id, address.method if address else "-")
+            fault = internal_error()
+            if call is not None:
+                why = f"an internal error: see the server log, request {request_id}"
+                call.refused(fault.status, fault.body(), why)
+            return (fault.status, *render(fault.body(), fmt), ())
+
+    def _journal(self, call: Call, note_token: Token[CallNote | None]) -> None:
+        note = CURRENT_NOTE.get()
+        CURRENT_NOTE.reset(note_token)
+        if note is not None:
+            call.duration = time.time() - call.at
+            call.commands = note.commands
+            self.journal.record(call)
+
+    def _handle(
+        self, scope: Scope, address: Address, raw: bytes, timing: CallTiming, call: Call | None
+    ) -> dict[str, Any]:
         content_type = ""
         for name, value in scope["headers"]:
             if name == b"content-type":
@@ -175,6 +222,9 @@ class App:
         budget = ParamBudget()  # the whole request's, batch commands included
         params = decode_params(scope["query_string"], content_type, raw, budget)
         auth = self._authenticator(address, params)
+        if call is not None:
+            call.params = params
+            auth = _noting(auth, call)
         token = CURRENT_TIMING.set(timing)
         try:
             result, elapsed = self.dispatcher.call(auth, address.method, params, budget)
@@ -191,6 +241,17 @@ class App:
             return lambda tx: webhooks.authenticate(tx, user_id, code, self.login_cache)
         token = params.get("auth")
         return lambda tx: oauth.authenticate(tx, token)
+
+
+def _noting(auth: Callable[[Transaction], AuthContext], call: Call) -> Callable[[Transaction], AuthContext]:
+    """``auth``, keeping the credential it establishes for the journal."""
+
+    def noted(tx: Transaction) -> AuthContext:
+        ctx = auth(tx)
+        call.credential = credential_of(ctx)
+        return ctx
+
+    return noted
 
 
 __all__ = ["JSON_TYPE", "App"]

@@ -45,6 +45,10 @@ class Config:
     admin_token: str | None = field(default=None, repr=False)
     #: Origins whose pages may call the server from a browser (T10); "*" for any, () for none.
     cors_origins: tuple[str, ...] = ()
+    #: Entries the request journal keeps (T7); 0: no journal.
+    journal_size: int = 10_000
+    #: One line per call on stdout (T8): "text", "json", or None for none.
+    log_format: str | None = None
 
     @property
     def base_url(self) -> str:

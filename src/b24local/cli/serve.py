@@ -149,6 +149,8 @@ def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> 
         tls=tls,
         admin_token=token,
         cors_origins=tuple(args.cors_origin),
+        journal_size=args.journal_size,
+        log_format=args.log_format,
     )
 
 

@@ -88,7 +88,7 @@ class Dispatcher:
             if entry is None:
                 raise unknown_method(name)
             if not ctx.has_scope(entry.scope):
-                raise insufficient_scope()
+                raise insufficient_scope(scope_refusal(ctx, entry))
             if self.limits is not None:
                 self.limits.check(ctx, entry.name, tx)
             ran = True
@@ -113,7 +113,7 @@ class Dispatcher:
             return run(self.storage, write, fn, snapshot=snapshot, lock_wait=self.lock_wait)
         except BusyPastDeadline:
             log.warning("database busy past %.1f s: %s answered 503", self.lock_wait, what)
-            raise server_busy() from None
+            raise server_busy(f"the database stayed busy past {self.lock_wait:.1f} s") from None
 
     def _run_calls(
         self,
@@ -126,8 +126,14 @@ class Dispatcher:
         # Inside the runner: a busy database or a rerun here answers as for any call (503), not 500.
         ctx = auth if isinstance(auth, AuthContext) else self._run(False, auth, True, entry.name)
         if not ctx.has_scope(entry.scope):
-            raise insufficient_scope()
+            raise insufficient_scope(scope_refusal(ctx, entry))
         started = time.perf_counter()
         calls = Calls(ctx, params, lambda name, p: self.call(ctx, name, p, budget), self.find, budget)
         result = entry.handler(calls)
         return result, time.perf_counter() - started
+
+
+def scope_refusal(ctx: AuthContext, entry: AnyMethod) -> str:
+    """Why a credential's scopes do not reach a method, for the journal."""
+    held = ",".join(sorted(ctx.scopes)) or "none"
+    return f"{entry.name} needs scope {entry.scope}; {ctx.credential()} has scope {held}"

@@ -195,6 +195,11 @@ class AccessStore(Protocol):
         those of its departments and of their parent departments (one query)."""
         ...
 
+    def role_grants(self, user_id: int) -> list[tuple[str, str, str, int]]:
+        """(role name, entity name, action, level) of every role the user holds, as :meth:`role_levels`
+        finds them, each once, sorted (read only to explain a refusal)."""
+        ...
+
     def department_members(self, user_id: int) -> tuple[frozenset[int], frozenset[int]]:
         """Users in the user's departments, and users in those or any of their sub-departments (one
         query). Both are empty for a user in no department."""
@@ -240,8 +245,9 @@ class CrmStore(Protocol):
     def primaries(self, kind: BindingKind, owner_ids: Sequence[int]) -> dict[int, int]: ...
     def references_clear(self, entity: EntityType, column: str, target_id: int) -> None: ...
     def crm_reset(self, entities: Sequence[EntityType], bindings: Sequence[BindingKind]) -> None:
-        """Remove every record of ``entities``, every binding of ``bindings`` and every multifield,
-        and start their ids at 1 again (test-portal.md T3), in this one transaction."""
+        """Remove every record of ``entities``, every binding of ``bindings``, every multifield and
+        every journal entry, and start the records' ids at 1 again (test-portal.md T3), in this one
+        transaction."""
         ...
 
     def pipeline_exists(self, entity: EntityType, pipeline_id: int) -> bool:
@@ -254,7 +260,48 @@ class CrmStore(Protocol):
         ...
 
 
-class Transaction(UserStore, OAuthStore, LimitStore, AccessStore, CrmStore, Protocol):
+class JournalRow(NamedTuple):
+    """One journal entry as stored: the columns a read filters on, and the rest as JSON."""
+
+    id: int
+    at: float  # Unix seconds
+    method: str  # lower case; "" when the call named none
+    status: int
+    user_id: int | None
+    batch_id: int | None
+    entry: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalFilter:
+    """What a journal read keeps: every given condition holds (None: any)."""
+
+    method: str | None = None
+    status: int | None = None
+    user_id: int | None = None
+    after_id: int | None = None  # ids above this one
+    since: float | None = None  # entries at or after this Unix time
+
+
+class JournalStore(Protocol):
+    """The request journal shared by every server process of the database (test-portal.md T7)."""
+
+    def journal_ids(self, count: int) -> list[int]:
+        """``count`` new entry ids, increasing, never given before (not even after a clear); a write."""
+        ...
+
+    def journal_append(self, rows: Sequence[JournalRow], keep: int) -> None:
+        """Add ``rows`` and drop all but the ``keep`` newest entries (a write)."""
+        ...
+
+    def journal_select(self, where: JournalFilter, limit: int) -> list[tuple[int, int | None, str]]:
+        """(id, batch id, entry JSON) of the newest ``limit`` entries that ``where`` keeps, newest first."""
+        ...
+
+    def journal_clear(self) -> None: ...
+
+
+class Transaction(UserStore, OAuthStore, LimitStore, AccessStore, CrmStore, JournalStore, Protocol):
     """One transaction: every part of the port. A consumer names the narrow part it uses."""
 
 

@@ -189,6 +189,13 @@ class PostgresTransaction(SqlTransaction):
         for table in tables:
             self.conn.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH 1")
 
+    def journal_ids(self, count: int) -> list[int]:
+        """From the identity's sequence: concurrent flushes of other servers take their own."""
+        rows = self.conn.execute(
+            "SELECT nextval(pg_get_serial_sequence('journal', 'id')) FROM generate_series(1, %s)", (count,)
+        )
+        return sorted(int(r[0]) for r in rows)
+
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """Lock the owner row before the first read or write of its bindings in a write call."""
         if not self.writing or (kind.owner.table, owner_id) in self._locked:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from b24local.storage.sql_auth import OAuthSql, UserSql
 from b24local.storage.sql_compiler import SqlCompiler
 from b24local.storage.sql_crm import CrmSql, access_columns, access_from, bindings_from_rows
+from b24local.storage.sql_journal import JournalSql
 from b24local.storage.sql_limits import LimitSql
 from b24local.storage.sql_roles import RoleSql
 
@@ -21,5 +22,5 @@ __all__ = [
 ]
 
 
-class SqlTransaction(UserSql, OAuthSql, LimitSql, RoleSql, CrmSql):
+class SqlTransaction(UserSql, OAuthSql, LimitSql, RoleSql, CrmSql, JournalSql):
     """The :class:`~b24local.storage.base.Transaction` methods both SQL backends share."""
