@@ -34,7 +34,7 @@ NO_TOKEN_SET = {
     ),
 }
 #: The schema version of a new database: the number of the last migration.
-SCHEMA = 10
+SCHEMA = 12
 
 
 @pytest.fixture(scope="module")

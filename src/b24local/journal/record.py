@@ -22,7 +22,9 @@ Handle = Callable[[MutableMapping[str, Any], ReadBody, Send], Awaitable[None]]
 
 def rest_call(scope: MutableMapping[str, Any], address: Address | None, at: float) -> Call:
     method = address.method if address is not None else ""
-    return Call(at, 0.0, scope["method"], masked_path(scope["path"], address), method, None, 200)
+    call = Call(at, 0.0, scope["method"], masked_path(scope["path"], address), method, None, 200)
+    call.code = None if address is None else address.webhook_code
+    return call
 
 
 async def oauth_call(
