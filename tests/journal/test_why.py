@@ -57,7 +57,8 @@ def test_permission_refusals_name_the_item_owner_and_the_role(portal: InProcessS
     assert last(portal) == (
         400,
         "",
-        'lead 99 does not exist, which only level ALL may learn; role "Employee" gives user 3 lead:read at level OWN',
+        "lead 99 does not exist, which only level ALL may learn; "
+        'role "Employee" gives user 3 lead:read at level OWN',
     )
     portal.call("crm.lead.add", {"fields": {"TITLE": "x", "ASSIGNED_BY_ID": 1}}, webhook=employee)
     assert last(portal) == (
