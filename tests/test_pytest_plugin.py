@@ -18,6 +18,12 @@ pytestmark = pytest.mark.live  # the fixtures start `b24local serve`
 
 #: The pytest example of docs/testing.md, run as it is written there.
 EXAMPLE = re.search(r"## pytest\n.*?```python\n(.*?)```", (ROOT / "docs" / "testing.md").read_text(), re.S)
+#: The journal's example there.
+JOURNAL_EXAMPLE = re.search(
+    r"## Asserting what the code sent: the journal\n.*?```python\n(.*?)```",
+    (ROOT / "docs" / "testing.md").read_text(),
+    re.S,
+)
 
 
 def test_users_suite_gets_a_server_a_webhook_and_resets(
@@ -31,3 +37,11 @@ def test_users_suite_gets_a_server_a_webhook_and_resets(
         options += ["--b24local-database", str(new_database(request, backend, pytester.path))]
     result = pytester.runpytest_subprocess(*options)
     result.assert_outcomes(passed=3)
+
+
+def test_users_suite_asserts_what_its_code_sent(pytester: pytest.Pytester) -> None:
+    """The journal fixture (SQLite: the journal is the same on both backends, tests/journal)."""
+    assert JOURNAL_EXAMPLE is not None, "docs/testing.md has no journal example"
+    pytester.makepyfile(test_users=JOURNAL_EXAMPLE.group(1))
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

@@ -8,12 +8,15 @@ b24local: no import or conftest line is needed).
   made for the session: ``{base}/rest/1/{code}/``, to which a method name is appended.
 - ``b24local_reset``: the CRM data removed before the test (``b24local db reset``): every test that asks
   for it starts with no leads, contacts, deals or companies, and ids from 1.
+- ``b24local_journal``: the server's request journal, emptied before the test, to assert what the code
+  under test sent (``entries(method=...)``, ``clear()``; test-portal.md T7).
 
 A real server in its own process, as a test suite's code would meet a portal (docs/testing.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -21,8 +24,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -38,6 +44,8 @@ class B24LocalServer:
     database_url: str
     webhook_url: str  # {base_url}/rest/1/{code}/
     process: subprocess.Popen[str]
+    #: The Bearer token of /_b24local/ (made for the session).
+    admin_token: str = field(default="", repr=False)
 
     def reset(self) -> None:
         """Remove every CRM record (``b24local db reset``); users and webhooks stay."""
@@ -50,6 +58,32 @@ class B24LocalServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class B24LocalJournal:
+    """The requests the server received (``GET /_b24local/journal``), newest first."""
+
+    def __init__(self, server: B24LocalServer) -> None:
+        self.server = server
+
+    def entries(self, **filters: Any) -> list[dict[str, Any]]:
+        """Entries, newest first; ``filters``: ``method``, ``status``, ``user``, ``since``, ``limit``
+        (default here 10000, every entry the journal keeps)."""
+        query = urlencode({"limit": 10_000, **filters})
+        found: list[dict[str, Any]] = self._request("GET", f"?{query}")["entries"]
+        return found
+
+    def clear(self) -> None:
+        self._request("DELETE", "")
+
+    def _request(self, method: str, query: str) -> Any:
+        request = Request(  # noqa: S310 (the server's own loopback URL)
+            f"{self.server.base_url}/_b24local/journal{query}",
+            method=method,
+            headers={"Authorization": f"Bearer {self.server.admin_token}"},
+        )
+        with urlopen(request, timeout=30) as answer:  # noqa: S310
+            return json.loads(answer.read())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,9 +126,11 @@ def start(database_url: str, log: Path) -> B24LocalServer:
     """``b24local serve`` on a free port over ``database_url`` (its output in ``log``), and a webhook of
     user 1 with a code of this session's own."""
     port = _free_port()
+    token = secrets.token_hex(16)
     argv = [sys.executable, "-m", "b24local", "serve", "--port", str(port), "--database", database_url]
+    environment = {**os.environ, "B24LOCAL_ADMIN_TOKEN": token}  # not on the command line: ps shows that
     with log.open("w") as output:  # the server keeps its own copy of the descriptor
-        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True, env=environment)
     try:
         _wait_ready(port, time.monotonic() + START_TIMEOUT)
         code = secrets.token_hex(12)
@@ -104,7 +140,7 @@ def start(database_url: str, log: Path) -> B24LocalServer:
         process.wait()
         raise
     base_url = f"http://127.0.0.1:{port}"
-    return B24LocalServer(base_url, database_url, f"{base_url}/rest/1/{code}/", process)
+    return B24LocalServer(base_url, database_url, f"{base_url}/rest/1/{code}/", process, token)
 
 
 @pytest.fixture(scope="session")
@@ -129,3 +165,10 @@ def b24local_webhook_url(b24local_server: B24LocalServer) -> str:
 def b24local_reset(b24local_server: B24LocalServer) -> B24LocalServer:
     b24local_server.reset()
     return b24local_server
+
+
+@pytest.fixture
+def b24local_journal(b24local_server: B24LocalServer) -> B24LocalJournal:
+    journal = B24LocalJournal(b24local_server)
+    journal.clear()
+    return journal
