@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 
 from b24local.auth.context import AuthContext
-from b24local.clock import iso_utc
 from b24local.protocol.address import Address
 from b24local.protocol.call_note import CommandNote
 
@@ -142,8 +141,8 @@ class Call:
         *,
         hidden: tuple[str, ...],
     ) -> dict[str, Any]:
+        # No time: the row's own column holds the moment, printed when the entry is read.
         return {
-            "time": iso_utc(at, millis=True),
             "duration_ms": round(duration * 1000, 3),
             "http_method": self.http_method,
             "path": self.path,

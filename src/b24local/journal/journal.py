@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from b24local.clock import iso_utc
 from b24local.journal import logline
 from b24local.journal.entry import Call, dumps
 from b24local.storage.base import JournalFilter, JournalRow, Storage, Transaction
@@ -73,7 +74,7 @@ class Journal:
         """Keep a finished call (the request's thread: no database here) and print its lines."""
         if self.log_format is not None:
             out = self._out or sys.stdout
-            out.write(logline.lines([entry for _, entry in call.entries()], self.log_format))
+            out.write(logline.lines(call.entries(), self.log_format))
             out.flush()
         if not self.on:
             return
@@ -148,7 +149,8 @@ class Journal:
             self.flush()
         found = run(self.storage, False, lambda tx: tx.journal_select(where, limit))
         return [
-            {"id": entry_id, "batch": batch_id, **orjson.loads(entry)} for entry_id, batch_id, entry in found
+            {"id": entry_id, "batch": batch_id, "time": iso_utc(at, millis=True), **orjson.loads(entry)}
+            for entry_id, batch_id, at, entry in found
         ]
 
     def clear(self) -> None:

@@ -9,12 +9,17 @@ from typing import Any
 
 import orjson
 
+from b24local.clock import iso_utc
+
 FORMATS = ("text", "json")
 
 
-def lines(entries: list[dict[str, Any]], fmt: str) -> str:
-    """The lines of a call's entries, each ending in a newline."""
-    shown = [{k: v for k, v in entry.items() if k != "params"} for entry in entries]
+def lines(entries: list[tuple[float, dict[str, Any]]], fmt: str) -> str:
+    """The lines of a call's (Unix time, entry) pairs, each ending in a newline."""
+    shown = [
+        {"time": iso_utc(at, millis=True), **{k: v for k, v in entry.items() if k != "params"}}
+        for at, entry in entries
+    ]
     if fmt == "json":
         return "".join(orjson.dumps(entry).decode() + "\n" for entry in shown)
     return "".join(_text(entry) + "\n" for entry in shown)

@@ -290,12 +290,13 @@ class JournalStore(Protocol):
         """``count`` new entry ids, increasing, never given before (not even after a clear); a write."""
         ...
 
-    def journal_append(self, rows: Sequence[JournalRow], keep: int) -> None:
-        """Add ``rows`` and drop all but the ``keep`` newest entries (a write)."""
+    def journal_append(self, rows: list[JournalRow], keep: int) -> None:
+        """Add ``rows`` and drop the entries ``keep`` ids or more older than the newest (a write)."""
         ...
 
-    def journal_select(self, where: JournalFilter, limit: int) -> list[tuple[int, int | None, str]]:
-        """(id, batch id, entry JSON) of the newest ``limit`` entries that ``where`` keeps, newest first."""
+    def journal_select(self, where: JournalFilter, limit: int) -> list[tuple[int, int | None, float, str]]:
+        """(id, batch id, Unix time, entry JSON) of the newest ``limit`` entries that ``where`` keeps,
+        newest first."""
         ...
 
     def journal_clear(self) -> None: ...
