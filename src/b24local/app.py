@@ -21,7 +21,7 @@ from b24local.auth.context import AuthContext
 from b24local.auth.limits import Limits
 from b24local.auth.login_cache import LoginCache
 from b24local.config import Config
-from b24local.journal.entry import Call, credential_of
+from b24local.journal.entry import Call
 from b24local.journal.journal import Journal
 from b24local.journal.record import oauth_call, rest_call
 from b24local.methods.dispatch import Dispatcher
@@ -160,13 +160,14 @@ class App:
     async def _rest(self, scope: Scope, receive: Receive, send: Send, timing: CallTiming) -> None:
         address = parse_rest_path(scope["path"])
         call = rest_call(scope, address, timing.start) if self.journal.wanted else None
-        note_token = CURRENT_NOTE.set(CallNote()) if call is not None else None
+        # Only batch notes anything (its commands): other calls do without the context variable.
+        note_token = CURRENT_NOTE.set(CallNote()) if call is not None and call.method == "batch" else None
         try:
             status, content_type, payload, extra_headers = await self._answer(
                 scope, receive, address, timing, call
             )
         finally:
-            if call is not None and note_token is not None:
+            if call is not None:
                 self._journal(call, note_token)
         headers = [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())]
         headers.extend(extra_headers)
@@ -202,13 +203,14 @@ class App:
                 call.refused(fault.status, fault.body(), why)
             return (fault.status, *render(fault.body(), fmt), ())
 
-    def _journal(self, call: Call, note_token: Token[CallNote | None]) -> None:
-        note = CURRENT_NOTE.get()
-        CURRENT_NOTE.reset(note_token)
-        if note is not None:
-            call.duration = time.time() - call.at
-            call.commands = note.commands
-            self.journal.record(call)
+    def _journal(self, call: Call, note_token: Token[CallNote | None] | None) -> None:
+        if note_token is not None:
+            note = CURRENT_NOTE.get()
+            CURRENT_NOTE.reset(note_token)
+            if note is not None:
+                call.commands = note.commands
+        call.duration = time.time() - call.at
+        self.journal.record(call)
 
     def _handle(
         self, scope: Scope, address: Address, raw: bytes, timing: CallTiming, call: Call | None
@@ -247,8 +249,7 @@ def _noting(auth: Callable[[Transaction], AuthContext], call: Call) -> Callable[
     """``auth``, keeping the credential it establishes for the journal."""
 
     def noted(tx: Transaction) -> AuthContext:
-        ctx = auth(tx)
-        call.credential = credential_of(ctx)
+        ctx = call.ctx = auth(tx)
         return ctx
 
     return noted

@@ -14,8 +14,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from b24local.admin.http import QUERY, ReadBody, Send, error_body, send_json
-from b24local.journal.journal import Journal
-from b24local.storage.base import JournalFilter
+from b24local.journal.journal import Journal, JournalFilter
 from b24local.storage.errors import BusyPastDeadline
 
 PATH = "/_b24local/journal"

@@ -1,12 +1,18 @@
 """A finished call as journal entries: what it was, who made it, how it ended, and why it was refused.
 
 Secrets never enter an entry: parameters named like a credential are replaced by ``***`` at any depth
-of the decoded parameters, and the webhook code in a path by ``***`` (``/rest/1/***/crm.lead.get``).
+of the decoded parameters, and so is every other occurrence of such a value and of the webhook code of
+the path, in any text (``/rest/1/***/crm.lead.get``).
+
+An entry travels as a row, a tuple in the order of :data:`FIELDS` (the page a process appends is a JSON
+array of them), and becomes an object when it is read (:func:`as_object`): tuples cost a call less to
+make and the database less to store than objects with their keys.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -23,46 +29,81 @@ SECRETS = frozenset({"auth", "access_token", "refresh_token", "client_secret", "
 OAUTH_SECRETS = SECRETS | {"code", "webhook"}
 #: Shorter values are not searched for inside texts (``auth=1`` is no secret worth masking "1" for).
 MIN_HIDDEN = 4
+#: An entry's fields after its id, batch id, time and user, in the order of a stored row.
+FIELDS = (
+    "duration_ms",
+    "http_method",
+    "path",
+    "credential",
+    "method",
+    "command",
+    "params",
+    "status",
+    "error",
+    "error_description",
+    "why",
+)
+#: (Unix time, the entry's fields in the order of FIELDS).
+Row = tuple[float, tuple[Any, ...]]
 
 
-def redact(value: Any, secrets: frozenset[str] = SECRETS, hidden: tuple[str, ...] = ()) -> Any:
-    """A copy of ``value`` with every item under a secret's name masked, at any depth, and every
-    occurrence of a ``hidden`` value (a secret the request presented) masked inside any text."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if str(key).lower() in secrets else redact(item, secrets, hidden)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(item, secrets, hidden) for item in value]
-    if isinstance(value, str):
-        return _hide(value, hidden)
-    return value
+class _Redaction:
+    """One walk over the parameters: secrets by name masked, and the values found under those names
+    collected, so that a second walk (only when some were found) masks them inside other texts."""
+
+    __slots__ = ("found", "hidden", "secrets")
+
+    def __init__(self, secrets: frozenset[str], hidden: tuple[str, ...]) -> None:
+        self.secrets = secrets
+        self.hidden = hidden
+        self.found: set[str] = set()
+
+    def copy(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is dict:
+            out = {}
+            for key, item in value.items():
+                if (key if type(key) is str else str(key)).lower() in self.secrets:
+                    if type(item) is str and len(item) >= MIN_HIDDEN and item not in self.hidden:
+                        self.found.add(item)
+                    out[key] = MASK
+                else:
+                    out[key] = item if type(item) in _PLAIN else self.copy(item)
+            return out
+        if kind is list:
+            return [item if type(item) in _PLAIN else self.copy(item) for item in value]
+        if kind is str and self.hidden:
+            return hide(value, self.hidden)
+        return value
 
 
-def presented(value: Any, secrets: frozenset[str], found: set[str]) -> None:
-    """Add to ``found`` the texts under a secret's name in ``value``, at any depth (an ``auth`` token
-    also shows inside the text of a batch command: it is masked there too)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if str(key).lower() in secrets and isinstance(item, str) and len(item) >= MIN_HIDDEN:
-                found.add(item)
-            else:
-                presented(item, secrets, found)
-    elif isinstance(value, list):
-        for item in value:
-            presented(item, secrets, found)
+#: Values with nothing inside to mask (checked by exact type: the hot path of every call's copy).
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
-def _hide(text: str, hidden: tuple[str, ...]) -> str:
+def redact(values: list[Any], secrets: frozenset[str], code: str | None) -> tuple[list[Any], tuple[str, ...]]:
+    """Copies of ``values`` (a call's parameters and its commands') with their secrets masked, and the
+    texts masked in them (the code, the secrets' values), for the call's other texts."""
+    hidden = () if code is None else (code,)
+    walk = _Redaction(secrets, hidden)
+    copies = [walk.copy(value) for value in values]
+    if walk.found:  # a token given as a parameter also shows inside a batch command's text
+        hidden = tuple(sorted({*hidden, *walk.found}, key=len, reverse=True))
+        copies = [_Redaction(secrets, hidden).copy(value) for value in values]
+    return copies, hidden
+
+
+def hide(text: str, hidden: tuple[str, ...]) -> str:
     for secret in hidden:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
 
 
+@lru_cache(maxsize=1024)
 def masked_path(path: str, address: Address | None) -> str:
-    """``path`` with its webhook code (the second segment after ``rest``) replaced by ``***``."""
+    """``path`` with its webhook code (the second segment after ``rest``) replaced by ``***`` (a client
+    calls the same few paths again and again)."""
     if address is None or address.webhook_code is None:
         return path
     segments = path.split("/")
@@ -81,8 +122,8 @@ def credential_of(ctx: AuthContext) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class Call:
-    """One journaled request, as the HTTP layer saw it end. Cheap to make: the entries (redaction,
-    JSON) are built later, off the request's path (:meth:`entries`)."""
+    """One journaled request, as the HTTP layer saw it end. Cheap to make: its rows (redaction, the
+    credential's form) are made later, off the request's path (:meth:`rows`)."""
 
     at: float  # Unix seconds, when it came in
     duration: float  # seconds
@@ -91,6 +132,8 @@ class Call:
     method: str
     params: Any
     status: int
+    #: Who called: the context a /rest/ call ran under, or the credential /oauth/ noted.
+    ctx: AuthContext | None = None
     credential: dict[str, Any] | None = None
     error: str | None = None
     error_description: str | None = None
@@ -108,54 +151,59 @@ class Call:
         self.error_description = None if description is None else str(description)
         self.why = why or self.error_description
 
-    def entries(self) -> list[tuple[float, dict[str, Any]]]:
-        """(Unix time, entry) of the call, then of each batch command (linked to it when stored)."""
-        found: set[str] = set() if self.code is None else {self.code}
-        presented(self.params, self.secrets, found)
-        for command in self.commands:
-            presented(command.params, self.secrets, found)
-        hidden = tuple(sorted(found, key=len, reverse=True))
-        own = self._entry(self.at, self.duration, self.method, self.params, None, hidden=hidden)
-        own.update(status=self.status, error=self.error)
-        own["error_description"] = _text(self.error_description, hidden)
-        own["why"] = _text(self.why, hidden)
-        out = [(self.at, own)]
-        for command in self.commands:
-            entry = self._entry(
-                command.started, command.duration, command.method, command.params, command.key, hidden=hidden
+    def user_id(self) -> int | None:
+        if self.ctx is not None:
+            return self.ctx.user_id
+        return None if self.credential is None else self.credential.get("user_id")
+
+    def rows(self) -> list[Row]:
+        """The call's row, then one per batch command (linked to it when they are stored)."""
+        credential = credential_of(self.ctx) if self.ctx is not None else self.credential
+        params, hidden = redact([self.params, *(c.params for c in self.commands)], self.secrets, self.code)
+        head = (self.http_method, self.path, credential)
+        out: list[Row] = [
+            (
+                self.at,
+                (
+                    self.duration,
+                    *head,
+                    self.method,
+                    None,
+                    params[0],
+                    self.status,
+                    self.error,
+                    _hidden(self.error_description, hidden),
+                    _hidden(self.why, hidden),
+                ),
             )
-            entry.update(status=command.status, error=command.error)
-            entry["error_description"] = _text(command.error_description, hidden)
+        ]
+        for command, command_params in zip(self.commands, params[1:], strict=True):
             why = None if command.error is None else command.why or command.error_description
-            entry["why"] = _text(why, hidden)
-            out.append((command.started, entry))
+            fields = (
+                command.duration,
+                *head,
+                command.method,
+                command.key,
+                command_params,
+                command.status,
+                command.error,
+                _hidden(command.error_description, hidden),
+                _hidden(why, hidden),
+            )
+            out.append((command.started, fields))
         return out
 
-    def _entry(
-        self,
-        at: float,
-        duration: float,
-        method: str,
-        params: Any,
-        key: str | None,
-        *,
-        hidden: tuple[str, ...],
-    ) -> dict[str, Any]:
-        # No time: the row's own column holds the moment, printed when the entry is read.
-        return {
-            "duration_ms": round(duration * 1000, 3),
-            "http_method": self.http_method,
-            "path": self.path,
-            "credential": self.credential,
-            "method": method,
-            "command": key,
-            "params": redact(params, self.secrets, hidden),
-        }
+
+def as_object(fields: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    """An entry's fields by name (its duration, kept in seconds, in milliseconds)."""
+    entry = dict(zip(FIELDS, fields, strict=True))
+    entry["duration_ms"] = round(entry["duration_ms"] * 1000, 3)
+    return entry
 
 
-def _text(text: str | None, hidden: tuple[str, ...]) -> str | None:
-    return None if text is None else _hide(text, hidden)
+def _hidden(text: str | None, hidden: tuple[str, ...]) -> str | None:
+    return text if text is None or not hidden else hide(text, hidden)
 
 
-def dumps(entry: dict[str, Any]) -> str:
-    return orjson.dumps(entry, option=orjson.OPT_NON_STR_KEYS).decode()
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()

@@ -14,14 +14,15 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import orjson
 
 from b24local.clock import iso_utc
 from b24local.journal import logline
-from b24local.journal.entry import Call, dumps
-from b24local.storage.base import JournalFilter, JournalRow, Storage, Transaction
+from b24local.journal.entry import Call, Row, as_object, dumps
+from b24local.storage.base import JournalPage, Storage, Transaction
 from b24local.storage.errors import BusyPastDeadline, StorageError
 from b24local.storage.runner import run
 
@@ -33,6 +34,26 @@ FLUSH_INTERVAL = 0.075
 FLUSH_AT = 500
 #: The default of ``serve --journal-size``: entries the table keeps.
 DEFAULT_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class JournalFilter:
+    """What a journal read keeps: every given condition holds (None: any)."""
+
+    method: str | None = None  # lower case
+    status: int | None = None
+    user_id: int | None = None
+    after_id: int | None = None  # ids above this one
+    since: float | None = None  # entries at or after this Unix time
+
+    def keeps(self, entry_id: int, at: float, user_id: int | None, entry: dict[str, Any]) -> bool:
+        return (
+            (self.method is None or entry["method"] == self.method)
+            and (self.status is None or entry["status"] == self.status)
+            and (self.user_id is None or user_id == self.user_id)
+            and (self.after_id is None or entry_id > self.after_id)
+            and (self.since is None or at >= self.since)
+        )
 
 
 class Journal:
@@ -74,7 +95,7 @@ class Journal:
         """Keep a finished call (the request's thread: no database here) and print its lines."""
         if self.log_format is not None:
             out = self._out or sys.stdout
-            out.write(logline.lines(call.entries(), self.log_format))
+            out.write(logline.lines(call.rows(), self.log_format))
             out.flush()
         if not self.on:
             return
@@ -121,7 +142,7 @@ class Journal:
                 calls, self._buffer = self._buffer, []
             if not calls:
                 return
-            entries = [(call, call.entries()) for call in calls]
+            entries = [(call, call.rows()) for call in calls]
             try:
                 run(storage or self.storage, True, lambda tx: self._append(tx, entries))
             except BusyPastDeadline:
@@ -129,28 +150,36 @@ class Journal:
                     self._buffer[:0] = calls
                 raise
 
-    def _append(self, tx: Transaction, calls: list[tuple[Call, list[tuple[float, dict[str, Any]]]]]) -> None:
-        ids = iter(tx.journal_ids(sum(len(entries) for _, entries in calls)))
-        rows: list[JournalRow] = []
-        for call, entries in calls:
-            user = None if call.credential is None else call.credential.get("user_id")
+    def _append(self, tx: Transaction, calls: list[tuple[Call, list[Row]]]) -> None:
+        """The flush's entries as one page: ids in order, each batch command linked to its batch."""
+        ids = iter(tx.journal_ids(sum(len(rows) for _, rows in calls)))
+        page: list[tuple[int, int | None, float, int | None, tuple[Any, ...]]] = []
+        for call, rows in calls:
+            user = call.user_id()
             batch_id: int | None = None
-            for at, entry in entries:
+            for at, fields in rows:
                 entry_id = next(ids)
-                rows.append(
-                    JournalRow(entry_id, at, entry["method"], entry["status"], user, batch_id, dumps(entry))
-                )
+                page.append((entry_id, batch_id, at, user, fields))
                 batch_id = batch_id or entry_id  # the call's own entry comes first; its commands link to it
-        tx.journal_append(rows, self.size)
+        latest = max(row[2] for row in page)
+        tx.journal_append(JournalPage(page[-1][0], latest, dumps(page)), self.size)
 
     def read(self, where: JournalFilter, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` entries ``where`` keeps, newest first, this process's buffer included."""
         if self.on:
             self.flush()
-        found = run(self.storage, False, lambda tx: tx.journal_select(where, limit))
+        newest, pages = run(self.storage, False, lambda tx: tx.journal_pages(where.after_id, where.since))
+        oldest = newest - self.size  # a page may straddle the bound: its older entries are past it
+        found = [
+            row
+            for page in pages
+            for row in orjson.loads(page)
+            if row[0] > oldest and where.keeps(row[0], row[2], row[3], as_object(row[4]))
+        ]
+        found.sort(key=lambda row: -row[0])
         return [
-            {"id": entry_id, "batch": batch_id, "time": iso_utc(at, millis=True), **orjson.loads(entry)}
-            for entry_id, batch_id, at, entry in found
+            {"id": entry_id, "batch": batch_id, "time": iso_utc(at, millis=True), **as_object(fields)}
+            for entry_id, batch_id, at, _, fields in found[:limit]
         ]
 
     def clear(self) -> None:

@@ -10,16 +10,16 @@ from typing import Any
 import orjson
 
 from b24local.clock import iso_utc
+from b24local.journal.entry import Row, as_object
 
 FORMATS = ("text", "json")
 
 
-def lines(entries: list[tuple[float, dict[str, Any]]], fmt: str) -> str:
-    """The lines of a call's (Unix time, entry) pairs, each ending in a newline."""
-    shown = [
-        {"time": iso_utc(at, millis=True), **{k: v for k, v in entry.items() if k != "params"}}
-        for at, entry in entries
-    ]
+def lines(rows: list[Row], fmt: str) -> str:
+    """The lines of a call's rows, each ending in a newline."""
+    shown = [{"time": iso_utc(at, millis=True), **as_object(fields)} for at, fields in rows]
+    for entry in shown:
+        del entry["params"]
     if fmt == "json":
         return "".join(orjson.dumps(entry).decode() + "\n" for entry in shown)
     return "".join(_text(entry) + "\n" for entry in shown)

@@ -260,27 +260,12 @@ class CrmStore(Protocol):
         ...
 
 
-class JournalRow(NamedTuple):
-    """One journal entry as stored: the columns a read filters on, and the rest as JSON."""
+class JournalPage(NamedTuple):
+    """Entries one server process appends together (test-portal.md T7)."""
 
-    id: int
-    at: float  # Unix seconds
-    method: str  # lower case; "" when the call named none
-    status: int
-    user_id: int | None
-    batch_id: int | None
-    entry: str
-
-
-@dataclass(frozen=True, slots=True)
-class JournalFilter:
-    """What a journal read keeps: every given condition holds (None: any)."""
-
-    method: str | None = None
-    status: int | None = None
-    user_id: int | None = None
-    after_id: int | None = None  # ids above this one
-    since: float | None = None  # entries at or after this Unix time
+    id: int  # its newest entry's
+    at: float  # Unix seconds: the latest moment of its entries
+    entries: str  # JSON: [[id, batch id, Unix seconds, user id, entry], ...]
 
 
 class JournalStore(Protocol):
@@ -290,13 +275,14 @@ class JournalStore(Protocol):
         """``count`` new entry ids, increasing, never given before (not even after a clear); a write."""
         ...
 
-    def journal_append(self, rows: list[JournalRow], keep: int) -> None:
-        """Add ``rows`` and drop the entries ``keep`` ids or more older than the newest (a write)."""
+    def journal_append(self, page: JournalPage, keep: int) -> None:
+        """Add ``page`` and drop the pages whose entries are all ``keep`` ids or more older than its
+        newest (a write)."""
         ...
 
-    def journal_select(self, where: JournalFilter, limit: int) -> list[tuple[int, int | None, float, str]]:
-        """(id, batch id, Unix time, entry JSON) of the newest ``limit`` entries that ``where`` keeps,
-        newest first."""
+    def journal_pages(self, after_id: int | None, since: float | None) -> tuple[int, list[str]]:
+        """The newest entry id (0: none), and the ``entries`` of every page that may hold an entry after
+        ``after_id`` and at or after ``since`` (any order)."""
         ...
 
     def journal_clear(self) -> None: ...
