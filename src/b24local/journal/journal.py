@@ -32,8 +32,6 @@ log = logging.getLogger("b24local")
 FLUSH_INTERVAL = 0.075
 #: Calls waiting in the buffer that wake the thread before its round.
 FLUSH_AT = 500
-#: The default of ``serve --journal-size``: entries the table keeps.
-DEFAULT_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
