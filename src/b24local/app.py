@@ -74,9 +74,12 @@ class App:
         self.login_cache = LoginCache()
         self.limits.connect(storage, self.dispatcher.lock_wait)
         #: The request journal (T7) and the log line per call (T8).
-        self.journal = Journal(
-            storage, config.journal_size, lambda: open_storage(config.database_url), config.log_format
+        # SQLite: pages are written on this connection (another connection's write would empty its
+        # page cache); PostgreSQL: on a connection of the journal's own thread.
+        side = (
+            None if config.database_url.startswith("sqlite:") else lambda: open_storage(config.database_url)
         )
+        self.journal = Journal(storage, config.journal_size, side, config.log_format)
         #: /_b24local/: the test portal's own surface (admin/).
         self.admin = AdminSurface(config, storage, self.journal)
         #: CORS (T10), only with ``serve --cors-origin``.

@@ -1,15 +1,22 @@
 """One process's side of the journal: a buffer of finished calls, appended to the database's
-``journal`` table in batches by a thread of its own (test-portal.md T7).
+``journal`` table in pages (test-portal.md T7).
 
-A request only appends a :class:`~b24local.journal.entry.Call` to the buffer; the thread makes the
-entries (redaction, JSON) and writes them every :data:`FLUSH_INTERVAL` seconds, or sooner once
-:data:`FLUSH_AT` calls wait, in one write transaction on its own connection, then trims the table to
-``size`` entries. A read or a clear through this process flushes its buffer first, so it sees its own
-calls at once; another process's calls show up within its flush interval (docs/deviations.md).
+A request only appends its :class:`~b24local.journal.entry.Call` to the buffer. Every
+:data:`FLUSH_INTERVAL` seconds, or sooner once :data:`FLUSH_AT` calls wait, a thread of the journal's
+own takes the buffer and makes it a page (the entries as tuples, secrets masked, one JSON text), off
+the request's path; the page is then written in one write transaction, and the table trimmed to
+``size`` entries. On SQLite the write runs on the serving connection, handed to the event loop: a
+write from another connection would empty that connection's page cache, which costs every later read
+(and was most of the journal's cost). On PostgreSQL the thread writes on a connection of its own.
+
+Pages are written in the order their calls were taken, whoever writes them; a read or a clear through
+this process first writes what this process holds, so it sees its own calls at once. Another
+process's calls show up within its flush interval (docs/deviations.md, "The journal").
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import threading
@@ -21,9 +28,9 @@ import orjson
 
 from b24local.clock import iso_utc
 from b24local.journal import logline
-from b24local.journal.entry import Call, Row, as_object, dumps
-from b24local.storage.base import JournalPage, Storage, Transaction
-from b24local.storage.errors import BusyPastDeadline, StorageError
+from b24local.journal.entry import Call, as_object, dumps
+from b24local.storage.base import Storage, Transaction
+from b24local.storage.errors import StorageError
 from b24local.storage.runner import run
 
 log = logging.getLogger("b24local")
@@ -54,15 +61,43 @@ class JournalFilter:
         )
 
 
+class _Page:
+    """Calls taken from the buffer together, in the order taken; made ready (``text``) once made."""
+
+    __slots__ = ("at", "calls", "count", "ready", "text")
+
+    def __init__(self, calls: list[Call]) -> None:
+        self.calls = calls
+        self.ready = threading.Event()
+        self.count = 0
+        self.at = 0.0
+        self.text = ""
+
+    def make(self) -> None:
+        """[batch's place in the page or None, Unix time, user id, fields] per entry: a batch's
+        commands follow it and name its place, which becomes its id when the page gets its ids."""
+        rows: list[tuple[int | None, float, int | None, tuple[Any, ...]]] = []
+        for call in self.calls:
+            user, batch = call.user_id(), None
+            for at, fields in call.rows():
+                rows.append((batch, at, user, fields))
+                batch = len(rows) - 1 if batch is None else batch
+        self.count, self.at, self.text = len(rows), max((row[1] for row in rows), default=0.0), dumps(rows)
+        self.ready.set()
+
+    def writer(self, keep: int) -> Callable[[Transaction], int]:
+        return lambda tx: tx.journal_append(self.count, self.at, self.text, keep)
+
+
 class Journal:
-    """``storage``: the serving connection (reads and clears, on the request's thread); ``side``: opens
-    the flushing thread's own connection (a connection never serves two threads). ``size`` 0: off."""
+    """``storage``: the serving connection (used on the event loop's thread only); ``side``: opens the
+    thread's own connection (PostgreSQL), or None to hand writes to the loop (SQLite). ``size`` 0: off."""
 
     def __init__(
         self,
         storage: Storage,
         size: int,
-        side: Callable[[], Storage],
+        side: Callable[[], Storage] | None,
         log_format: str | None = None,
         out: TextIO | None = None,
     ) -> None:
@@ -73,12 +108,13 @@ class Journal:
         self._out = out
         self._side = side
         self._buffer: list[Call] = []
-        self._buffer_lock = threading.Lock()
-        #: Held while a batch is written: a read's flush waits for the thread's, so it sees both.
-        self._flush_lock = threading.Lock()
+        self._pages: list[_Page] = []  # taken, not yet written, in order
+        self._lock = threading.Lock()  # guards both lists
+        self._writing = threading.Lock()  # one writer of pages at a time
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def on(self) -> bool:
@@ -90,14 +126,14 @@ class Journal:
         return self.size > 0 or self.log_format is not None
 
     def record(self, call: Call) -> None:
-        """Keep a finished call (the request's thread: no database here) and print its lines."""
+        """Keep a finished call (on the event loop's thread: no database here) and print its lines."""
         if self.log_format is not None:
             out = self._out or sys.stdout
             out.write(logline.lines(call.rows(), self.log_format))
             out.flush()
         if not self.on:
             return
-        with self._buffer_lock:
+        with self._lock:
             self._buffer.append(call)
             waiting = len(self._buffer)
             if waiting > self.size:  # the database stayed busy: the oldest go, as the table's bound says
@@ -109,88 +145,108 @@ class Journal:
 
     def _start(self) -> None:
         # Started with the first call, in the process that serves it (after a fork of --workers).
+        self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._run, name="b24local-journal", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        side: Storage | None = None
         try:
-            storage = self._side()
-        except StorageError:
-            log.exception("journal: cannot open the database; calls are not journaled")
-            return
-        try:
+            if self._side is not None:
+                side = self._side()
             while not self._stopping.is_set():
                 self._wake.wait(FLUSH_INTERVAL)
                 self._wake.clear()
-                self._flush_logged(storage)
-            self._flush_logged(storage)
+                self._round(side)
+            self._round(side)
+        except StorageError:
+            log.exception("journal: cannot open the database; calls are not journaled")
         finally:
-            storage.close()
+            if side is not None:
+                side.close()
 
-    def _flush_logged(self, storage: Storage) -> None:
+    def _round(self, side: Storage | None) -> None:
+        if not self._take():
+            return
         try:
-            self.flush(storage)
-        except Exception:  # the next round tries again with what is buffered then
-            log.exception("journal: flush failed")
+            if side is not None:
+                self._write_pages(side)
+            elif self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._write_logged)
+        except Exception:  # kept: the next round writes them
+            log.exception("journal: writing entries failed")
 
-    def flush(self, storage: Storage | None = None) -> None:
-        """Write what the buffer holds (through ``storage``, default the serving connection)."""
-        with self._flush_lock:
-            with self._buffer_lock:
-                calls, self._buffer = self._buffer, []
-            if not calls:
-                return
-            entries = [(call, call.rows()) for call in calls]
-            try:
-                run(storage or self.storage, True, lambda tx: self._append(tx, entries))
-            except BusyPastDeadline:
-                with self._buffer_lock:  # kept for the next round, ahead of newer calls
-                    self._buffer[:0] = calls
-                raise
+    def _write_logged(self) -> None:
+        try:
+            self._write_pages(self.storage)
+        except Exception:
+            log.exception("journal: writing entries failed")
 
-    def _append(self, tx: Transaction, calls: list[tuple[Call, list[Row]]]) -> None:
-        """The flush's entries as one page: ids in order, each batch command linked to its batch."""
-        ids = iter(tx.journal_ids(sum(len(rows) for _, rows in calls)))
-        page: list[tuple[int, int | None, float, int | None, tuple[Any, ...]]] = []
-        for call, rows in calls:
-            user = call.user_id()
-            batch_id: int | None = None
-            for at, fields in rows:
-                entry_id = next(ids)
-                page.append((entry_id, batch_id, at, user, fields))
-                batch_id = batch_id or entry_id  # the call's own entry comes first; its commands link to it
-        latest = max(row[2] for row in page)
-        tx.journal_append(JournalPage(page[-1][0], latest, dumps(page)), self.size)
+    def _take(self) -> bool:
+        """Make the buffer a page, queued behind the pages taken before (False: nothing to take)."""
+        with self._lock:
+            if not self._buffer:
+                return False
+            page = _Page(self._buffer)
+            self._buffer = []
+            self._pages.append(page)
+        page.make()
+        return True
+
+    def _write_pages(self, storage: Storage) -> None:
+        """Write the queued pages in order (a page another thread is still making is waited for)."""
+        with self._writing:
+            while True:
+                with self._lock:
+                    if not self._pages:
+                        return
+                    page = self._pages[0]
+                page.ready.wait()
+                if page.count:
+                    run(storage, True, page.writer(self.size))
+                with self._lock:
+                    self._pages.pop(0)
+
+    def flush(self) -> None:
+        """Write everything this process holds (on the event loop's thread)."""
+        if self.on:
+            self._take()
+            self._write_pages(self.storage)
 
     def read(self, where: JournalFilter, limit: int) -> list[dict[str, Any]]:
-        """The newest ``limit`` entries ``where`` keeps, newest first, this process's buffer included."""
-        if self.on:
-            self.flush()
+        """The newest ``limit`` entries ``where`` keeps, newest first, this process's calls included."""
+        self.flush()
         newest, pages = run(self.storage, False, lambda tx: tx.journal_pages(where.after_id, where.since))
         oldest = newest - self.size  # a page may straddle the bound: its older entries are past it
-        found = [
-            row
-            for page in pages
-            for row in orjson.loads(page)
-            if row[0] > oldest and where.keeps(row[0], row[2], row[3], as_object(row[4]))
-        ]
+        found = []
+        for last, count, text in pages:
+            first = last - count + 1
+            for place, (batch, at, user, fields) in enumerate(orjson.loads(text)):
+                entry_id = first + place
+                entry = as_object(fields)
+                if entry_id > oldest and where.keeps(entry_id, at, user, entry):
+                    found.append((entry_id, None if batch is None else first + batch, at, entry))
         found.sort(key=lambda row: -row[0])
         return [
-            {"id": entry_id, "batch": batch_id, "time": iso_utc(at, millis=True), **as_object(fields)}
-            for entry_id, batch_id, at, _, fields in found[:limit]
+            {"id": entry_id, "batch": batch_id, "time": iso_utc(at, millis=True), **entry}
+            for entry_id, batch_id, at, entry in found[:limit]
         ]
 
     def clear(self) -> None:
-        """Every entry goes, this process's buffered ones too."""
-        with self._flush_lock:
-            with self._buffer_lock:
-                self._buffer = []
+        """Every entry goes, this process's own waiting ones too."""
+        with self._writing:
+            with self._lock:
+                self._buffer, self._pages = [], []
             run(self.storage, True, lambda tx: tx.journal_clear())
 
     def close(self) -> None:
-        """Stop the thread after a last flush."""
+        """Stop the thread after a last round, and write what is left (on the event loop's thread)."""
         thread, self._thread = self._thread, None
         if thread is not None:
             self._stopping.set()
             self._wake.set()
             thread.join()
+        try:
+            self.flush()
+        except Exception:
+            log.exception("journal: writing entries failed")

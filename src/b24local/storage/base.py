@@ -260,29 +260,21 @@ class CrmStore(Protocol):
         ...
 
 
-class JournalPage(NamedTuple):
-    """Entries one server process appends together (test-portal.md T7)."""
-
-    id: int  # its newest entry's
-    at: float  # Unix seconds: the latest moment of its entries
-    entries: str  # JSON: [[id, batch id, Unix seconds, user id, entry], ...]
-
-
 class JournalStore(Protocol):
-    """The request journal shared by every server process of the database (test-portal.md T7)."""
+    """The request journal shared by every server process of the database (test-portal.md T7): pages
+    of entries, each page a JSON array that one process appends at once."""
 
-    def journal_ids(self, count: int) -> list[int]:
-        """``count`` new entry ids, increasing, never given before (not even after a clear); a write."""
+    def journal_append(self, count: int, at: float, entries: str, keep: int) -> int:
+        """Add a page of ``count`` entries (the latest of them at ``at``), giving them the next ``count``
+        ids in a row, never given before, not even after a clear; drop the pages whose entries are all
+        ``keep`` ids or more older than its newest. The page's newest id. A write."""
         ...
 
-    def journal_append(self, page: JournalPage, keep: int) -> None:
-        """Add ``page`` and drop the pages whose entries are all ``keep`` ids or more older than its
-        newest (a write)."""
-        ...
-
-    def journal_pages(self, after_id: int | None, since: float | None) -> tuple[int, list[str]]:
-        """The newest entry id (0: none), and the ``entries`` of every page that may hold an entry after
-        ``after_id`` and at or after ``since`` (any order)."""
+    def journal_pages(
+        self, after_id: int | None, since: float | None
+    ) -> tuple[int, list[tuple[int, int, str]]]:
+        """The newest entry id (0: none), and (newest id, entry count, entries) of every page that may
+        hold an entry after ``after_id`` and at or after ``since`` (any order)."""
         ...
 
     def journal_clear(self) -> None: ...

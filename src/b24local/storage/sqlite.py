@@ -76,11 +76,11 @@ class SqliteTransaction(SqlTransaction):
         marks = ", ".join("?" for _ in tables)
         self.conn.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", list(tables))
 
-    def journal_ids(self, count: int) -> list[int]:
+    def _journal_last_id(self, count: int) -> int:
         """After the highest id AUTOINCREMENT ever gave (the write lock is held: no one else takes them);
-        inserting them moves ``sqlite_sequence`` on."""
+        inserting the last moves ``sqlite_sequence`` on."""
         last = self._one("SELECT seq FROM sqlite_sequence WHERE name = 'journal'") or 0
-        return list(range(last + 1, last + 1 + count))
+        return int(last) + count
 
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         """One row: the owner's access columns and its bindings as one JSON array. Python's ``sqlite3``

@@ -7,6 +7,7 @@
 
 CREATE TABLE journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the id of the page's newest entry
+    entry_count INTEGER NOT NULL,  -- its entries, whose ids are id - entry_count + 1 … id
     at REAL NOT NULL,  -- Unix seconds: the latest moment of the page's entries
-    entries TEXT NOT NULL  -- JSON: [[id, batch id, Unix seconds, user id, entry], ...]
+    entries TEXT NOT NULL  -- JSON: [[batch's place in the page, Unix seconds, user id, entry], ...]
 );
