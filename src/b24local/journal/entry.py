@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 
 from b24local.auth.context import AuthContext
-from b24local.protocol.address import Address
 from b24local.protocol.call_note import CommandNote
 
 #: What replaces a secret.
@@ -29,22 +28,12 @@ SECRETS = frozenset({"auth", "access_token", "refresh_token", "client_secret", "
 OAUTH_SECRETS = SECRETS | {"code", "webhook"}
 #: Shorter values are not searched for inside texts (``auth=1`` is no secret worth masking "1" for).
 MIN_HIDDEN = 4
-#: An entry's fields after its id, batch id, time and user, in the order of a stored row.
-FIELDS = (
-    "duration_ms",
-    "http_method",
-    "path",
-    "credential",
-    "method",
-    "command",
-    "params",
-    "status",
-    "error",
-    "error_description",
-    "why",
-)
-#: (Unix time, the entry's fields in the order of FIELDS).
-Row = tuple[float, tuple[Any, ...]]
+#: The fields a call's entries share (a batch's commands, and usually every call of a page).
+HEAD = ("http_method", "path", "credential")
+#: An entry's own fields, in the order of a stored row.
+FIELDS = ("duration_ms", "method", "command", "params", "status", "error", "error_description", "why")
+#: (Unix time, the shared fields, the entry's own fields in the order of FIELDS).
+Row = tuple[float, tuple[Any, ...], tuple[Any, ...]]
 
 
 class _Redaction:
@@ -101,10 +90,10 @@ def hide(text: str, hidden: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def masked_path(path: str, address: Address | None) -> str:
-    """``path`` with its webhook code (the second segment after ``rest``) replaced by ``***`` (a client
-    calls the same few paths again and again)."""
-    if address is None or address.webhook_code is None:
+def masked_path(path: str, has_code: bool) -> str:
+    """``path`` with its webhook code (the second segment after ``rest``; ``has_code``: it has one)
+    replaced by ``***`` (a client calls the same few paths again and again)."""
+    if not has_code:
         return path
     segments = path.split("/")
     present = [i for i, s in enumerate(segments) if s]
@@ -156,32 +145,23 @@ class Call:
             return self.ctx.user_id
         return None if self.credential is None else self.credential.get("user_id")
 
+    def head_key(self) -> tuple[Any, ...]:
+        """What tells one call's shared fields from another's in a page, cheaply (the server's
+        login cache hands the same context to every call of a credential)."""
+        return (self.http_method, self.path, id(self.ctx) if self.ctx is not None else id(self.credential))
+
     def rows(self) -> list[Row]:
         """The call's row, then one per batch command (linked to it when they are stored)."""
         credential = credential_of(self.ctx) if self.ctx is not None else self.credential
         params, hidden = redact([self.params, *(c.params for c in self.commands)], self.secrets, self.code)
         head = (self.http_method, self.path, credential)
-        out: list[Row] = [
-            (
-                self.at,
-                (
-                    self.duration,
-                    *head,
-                    self.method,
-                    None,
-                    params[0],
-                    self.status,
-                    self.error,
-                    _hidden(self.error_description, hidden),
-                    _hidden(self.why, hidden),
-                ),
-            )
-        ]
+        description, why = _hidden(self.error_description, hidden), _hidden(self.why, hidden)
+        own = (self.duration, self.method, None, params[0], self.status, self.error, description, why)
+        out: list[Row] = [(self.at, head, own)]
         for command, command_params in zip(self.commands, params[1:], strict=True):
             why = None if command.error is None else command.why or command.error_description
             fields = (
                 command.duration,
-                *head,
                 command.method,
                 command.key,
                 command_params,
@@ -190,15 +170,21 @@ class Call:
                 _hidden(command.error_description, hidden),
                 _hidden(why, hidden),
             )
-            out.append((command.started, fields))
+            out.append((command.started, head, fields))
         return out
 
 
-def as_object(fields: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
-    """An entry's fields by name (its duration, kept in seconds, in milliseconds)."""
+def as_object(head: tuple[Any, ...] | list[Any], fields: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    """An entry's fields by name, in a stable order (its duration, kept in seconds, in milliseconds)."""
     entry = dict(zip(FIELDS, fields, strict=True))
-    entry["duration_ms"] = round(entry["duration_ms"] * 1000, 3)
-    return entry
+    http_method, path, credential = head
+    return {
+        "duration_ms": round(entry["duration_ms"] * 1000, 3),
+        "http_method": http_method,
+        "path": path,
+        "credential": credential,
+        **entry,
+    }
 
 
 def _hidden(text: str | None, hidden: tuple[str, ...]) -> str | None:

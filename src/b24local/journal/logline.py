@@ -17,7 +17,7 @@ FORMATS = ("text", "json")
 
 def lines(rows: list[Row], fmt: str) -> str:
     """The lines of a call's rows, each ending in a newline."""
-    shown = [{"time": iso_utc(at, millis=True), **as_object(fields)} for at, fields in rows]
+    shown = [{"time": iso_utc(at, millis=True), **as_object(head, fields)} for at, head, fields in rows]
     for entry in shown:
         del entry["params"]
     if fmt == "json":

@@ -22,8 +22,9 @@ Handle = Callable[[MutableMapping[str, Any], ReadBody, Send], Awaitable[None]]
 
 def rest_call(scope: MutableMapping[str, Any], address: Address | None, at: float) -> Call:
     method = address.method if address is not None else ""
-    call = Call(at, 0.0, scope["method"], masked_path(scope["path"], address), method, None, 200)
-    call.code = None if address is None else address.webhook_code
+    code = None if address is None else address.webhook_code
+    call = Call(at, 0.0, scope["method"], masked_path(scope["path"], code is not None), method, None, 200)
+    call.code = code
     return call
 
 

@@ -262,9 +262,9 @@ class CrmStore(Protocol):
 
 class JournalStore(Protocol):
     """The request journal shared by every server process of the database (test-portal.md T7): pages
-    of entries, each page a JSON array that one process appends at once."""
+    of entries, each page a compressed JSON array that one process appends at once."""
 
-    def journal_append(self, count: int, at: float, entries: str, keep: int) -> int:
+    def journal_append(self, count: int, at: float, entries: bytes, keep: int) -> int:
         """Add a page of ``count`` entries (the latest of them at ``at``), giving them the next ``count``
         ids in a row, never given before, not even after a clear; drop the pages whose entries are all
         ``keep`` ids or more older than its newest. The page's newest id. A write."""
@@ -272,7 +272,7 @@ class JournalStore(Protocol):
 
     def journal_pages(
         self, after_id: int | None, since: float | None
-    ) -> tuple[int, list[tuple[int, int, str]]]:
+    ) -> tuple[int, list[tuple[int, int, bytes]]]:
         """The newest entry id (0: none), and (newest id, entry count, entries) of every page that may
         hold an entry after ``after_id`` and at or after ``since`` (any order)."""
         ...

@@ -18,7 +18,7 @@ class JournalSql(SqlBase):
         """Take ``count`` new ids in a row, never given before; the last of them (hook)."""
         raise NotImplementedError
 
-    def journal_append(self, count: int, at: float, entries: str, keep: int) -> int:
+    def journal_append(self, count: int, at: float, entries: bytes, keep: int) -> int:
         last = self._journal_last_id(count)
         self.conn.execute(self._Q_JOURNAL_INSERT, (last, count, at, entries))
         self.conn.execute(self._Q_JOURNAL_TRIM, (last - keep,))
@@ -26,7 +26,7 @@ class JournalSql(SqlBase):
 
     def journal_pages(
         self, after_id: int | None, since: float | None
-    ) -> tuple[int, list[tuple[int, int, str]]]:
+    ) -> tuple[int, list[tuple[int, int, bytes]]]:
         ph = self.ph
         parts: list[str] = []
         params: list[float] = []
@@ -39,7 +39,7 @@ class JournalSql(SqlBase):
         condition = f" WHERE {' AND '.join(parts)}" if parts else ""
         newest = self._one(self._Q_JOURNAL_NEWEST) or 0
         sql = f"SELECT id, entry_count, entries FROM journal{condition}"
-        return int(newest), [(int(r[0]), int(r[1]), str(r[2])) for r in self.conn.execute(sql, params)]
+        return int(newest), [(int(r[0]), int(r[1]), bytes(r[2])) for r in self.conn.execute(sql, params)]
 
     def journal_clear(self) -> None:
         self.conn.execute(self._Q_JOURNAL_CLEAR)
