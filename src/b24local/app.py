@@ -226,10 +226,9 @@ class App:
         self.limits.admit()  # T1: every request counts once, a batch too (B5), before anything else
         budget = ParamBudget()  # the whole request's, batch commands included
         params = decode_params(scope["query_string"], content_type, raw, budget)
-        auth = self._authenticator(address, params)
         if call is not None:
             call.params = params
-            auth = _noting(auth, call)
+        auth = self._authenticator(address, params, call)
         token = CURRENT_TIMING.set(timing)
         try:
             result, elapsed = self.dispatcher.call(auth, address.method, params, budget)
@@ -239,23 +238,18 @@ class App:
         return success_body(result, timing)
 
     def _authenticator(
-        self, address: Address, params: dict[str, Any]
+        self, address: Address, params: dict[str, Any], call: Call | None
     ) -> Callable[[Transaction], AuthContext]:
+        """Authenticates the call inside its transaction, keeping the context for the journal."""
         if address.webhook_user is not None and address.webhook_code is not None:
-            user_id, code = address.webhook_user, address.webhook_code
-            return lambda tx: webhooks.authenticate(tx, user_id, code, self.login_cache)
+            user_id, code, cache = address.webhook_user, address.webhook_code, self.login_cache
+            if call is None:
+                return lambda tx: webhooks.authenticate(tx, user_id, code, cache)
+            return lambda tx: call.noted(webhooks.authenticate(tx, user_id, code, cache))
         token = params.get("auth")
-        return lambda tx: oauth.authenticate(tx, token)
-
-
-def _noting(auth: Callable[[Transaction], AuthContext], call: Call) -> Callable[[Transaction], AuthContext]:
-    """``auth``, keeping the credential it establishes for the journal."""
-
-    def noted(tx: Transaction) -> AuthContext:
-        ctx = call.ctx = auth(tx)
-        return ctx
-
-    return noted
+        if call is None:
+            return lambda tx: oauth.authenticate(tx, token)
+        return lambda tx: call.noted(oauth.authenticate(tx, token))
 
 
 __all__ = ["JSON_TYPE", "App"]

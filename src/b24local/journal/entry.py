@@ -11,7 +11,6 @@ make and the database less to store than objects with their keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -34,6 +33,10 @@ HEAD = ("http_method", "path", "credential")
 FIELDS = ("duration_ms", "method", "command", "params", "status", "error", "error_description", "why")
 #: (Unix time, the shared fields, the entry's own fields in the order of FIELDS).
 Row = tuple[float, tuple[Any, ...], tuple[Any, ...]]
+
+
+#: Shared by every call that is not a batch (never changed: a batch's call gets a list of its own).
+_NO_COMMANDS: list[CommandNote] = []
 
 
 class _Redaction:
@@ -109,28 +112,51 @@ def credential_of(ctx: AuthContext) -> dict[str, Any]:
     return {"user_id": ctx.user_id, "client_id": ctx.client_id}
 
 
-@dataclass(slots=True)
 class Call:
-    """One journaled request, as the HTTP layer saw it end. Cheap to make: its rows (redaction, the
-    credential's form) are made later, off the request's path (:meth:`rows`)."""
+    """One journaled request, as the HTTP layer saw it end. Cheap to make (every call makes one): its
+    rows (redaction, the credential's form) are made later, off the request's path (:meth:`rows`)."""
 
-    at: float  # Unix seconds, when it came in
-    duration: float  # seconds
-    http_method: str
-    path: str  # masked already
-    method: str
-    params: Any
-    status: int
-    #: Who called: the context a /rest/ call ran under, or the credential /oauth/ noted.
-    ctx: AuthContext | None = None
-    credential: dict[str, Any] | None = None
-    error: str | None = None
-    error_description: str | None = None
-    why: str | None = None
-    secrets: frozenset[str] = SECRETS
-    commands: list[CommandNote] = field(default_factory=list)
-    #: The webhook code of the path: masked wherever else it shows (a parameter, an error's text).
-    code: str | None = None
+    __slots__ = (
+        "at",
+        "code",
+        "commands",
+        "credential",
+        "ctx",
+        "duration",
+        "error",
+        "error_description",
+        "http_method",
+        "method",
+        "params",
+        "path",
+        "secrets",
+        "status",
+        "why",
+    )
+
+    def __init__(self, at: float, http_method: str, path: str, method: str, code: str | None = None) -> None:
+        self.at = at  # Unix seconds, when it came in
+        self.duration = 0.0  # seconds
+        self.http_method = http_method
+        self.path = path  # masked already
+        self.method = method
+        #: The webhook code of the path: masked wherever else it shows (a parameter, an error's text).
+        self.code = code
+        self.params: Any = None
+        self.status = 200
+        #: Who called: the context a /rest/ call ran under, or the credential /oauth/ noted.
+        self.ctx: AuthContext | None = None
+        self.credential: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.error_description: str | None = None
+        self.why: str | None = None
+        self.secrets = SECRETS
+        self.commands: list[CommandNote] = _NO_COMMANDS
+
+    def noted(self, ctx: AuthContext) -> AuthContext:
+        """Keep the context the call authenticated as; returns it."""
+        self.ctx = ctx
+        return ctx
 
     def refused(self, status: int, body: dict[str, Any], why: str | None) -> None:
         """The call answered the error ``body``; ``why`` None: its description says why."""

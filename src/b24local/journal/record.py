@@ -21,11 +21,10 @@ Handle = Callable[[MutableMapping[str, Any], ReadBody, Send], Awaitable[None]]
 
 
 def rest_call(scope: MutableMapping[str, Any], address: Address | None, at: float) -> Call:
-    method = address.method if address is not None else ""
-    code = None if address is None else address.webhook_code
-    call = Call(at, 0.0, scope["method"], masked_path(scope["path"], code is not None), method, None, 200)
-    call.code = code
-    return call
+    if address is None:
+        return Call(at, scope["method"], scope["path"], "")
+    code = address.webhook_code
+    return Call(at, scope["method"], masked_path(scope["path"], code is not None), address.method, code)
 
 
 async def oauth_call(
@@ -56,8 +55,8 @@ async def oauth_call(
     finally:
         CURRENT_NOTE.reset(token)
     name = "oauth/" + scope["path"].strip("/").split("/")[-1]
-    call = Call(at, 0.0, scope["method"], scope["path"], name, _params(scope, raw), status)
-    call.secrets = OAUTH_SECRETS
+    call = Call(at, scope["method"], scope["path"], name)
+    call.params, call.status, call.secrets = _params(scope, raw), status, OAUTH_SECRETS
     call.credential = note.credential
     if status >= 400:
         call.refused(status, _error(b"".join(answer)), note.why)
