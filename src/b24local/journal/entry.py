@@ -4,17 +4,15 @@ Secrets never enter an entry: parameters named like a credential are replaced by
 of the decoded parameters, and so is every other occurrence of such a value and of the webhook code of
 the path, in any text (``/rest/1/***/crm.lead.get``).
 
-An entry travels as a row, a tuple in the order of :data:`FIELDS` (the page a process appends is a JSON
-array of them), and becomes an object when it is read (:func:`as_object`): tuples cost a call less to
-make and the database less to store than objects with their keys.
+An entry travels as a :data:`Row` of tuples (the page a process appends stores them, the fields a
+call's entries share once per page) and becomes an object when it is read (:func:`as_object`): tuples
+cost a call less to make and the database less to store than objects with their keys.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-
-import orjson
 
 from b24local.auth.context import AuthContext
 from b24local.protocol.call_note import CommandNote
@@ -27,11 +25,10 @@ SECRETS = frozenset({"auth", "access_token", "refresh_token", "client_secret", "
 OAUTH_SECRETS = SECRETS | {"code", "webhook"}
 #: Shorter values are not searched for inside texts (``auth=1`` is no secret worth masking "1" for).
 MIN_HIDDEN = 4
-#: The fields a call's entries share (a batch's commands, and usually every call of a page).
-HEAD = ("http_method", "path", "credential")
 #: An entry's own fields, in the order of a stored row.
 FIELDS = ("duration_ms", "method", "command", "params", "status", "error", "error_description", "why")
-#: (Unix time, the shared fields, the entry's own fields in the order of FIELDS).
+#: (Unix time, the fields a call's entries share: HTTP method, path and credential, the entry's own
+#: fields in the order of FIELDS).
 Row = tuple[float, tuple[Any, ...], tuple[Any, ...]]
 
 
@@ -215,7 +212,3 @@ def as_object(head: tuple[Any, ...] | list[Any], fields: tuple[Any, ...] | list[
 
 def _hidden(text: str | None, hidden: tuple[str, ...]) -> str | None:
     return text if text is None or not hidden else hide(text, hidden)
-
-
-def dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
