@@ -4,9 +4,9 @@ Secrets never enter an entry: parameters named like a credential are replaced by
 of the decoded parameters, and so is every other occurrence of such a value and of the webhook code of
 the path, in any text (``/rest/1/***/crm.lead.get``).
 
-An entry travels as a :data:`Row` of tuples (a page of the journal stores them as JSON arrays) and
-becomes an object when it is read (:func:`as_object`): tuples cost a call less to make and the
-database less to store than objects with their keys.
+An entry travels as a :data:`Row` of tuples (the page a process appends stores them, the fields a
+call's entries share once per page) and becomes an object when it is read (:func:`as_object`): tuples
+cost a call less to make and the database less to store than objects with their keys.
 """
 
 from __future__ import annotations
@@ -167,6 +167,11 @@ class Call:
         if self.ctx is not None:
             return self.ctx.user_id
         return None if self.credential is None else self.credential.get("user_id")
+
+    def head_key(self) -> tuple[Any, ...]:
+        """What tells one call's shared fields from another's in a page, cheaply (the server's
+        login cache hands the same context to every call of a credential)."""
+        return (self.http_method, self.path, id(self.ctx) if self.ctx is not None else id(self.credential))
 
     def rows(self) -> list[Row]:
         """The call's row, then one per batch command (linked to it when they are stored)."""

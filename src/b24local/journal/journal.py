@@ -1,13 +1,13 @@
 """One process's side of the journal: a buffer of finished calls, appended to the database's
 ``journal`` table in pages (test-portal.md T7).
 
-A call that ends encodes its entries (secrets masked, JSON) into the buffer: bytes, nothing the
-garbage collector has to follow (:func:`encode`). Every :data:`FLUSH_INTERVAL` seconds, or sooner
-once :data:`FLUSH_AT` calls wait, a thread of the journal's own takes the buffer and makes it a page
-(one compressed JSON array); the page is then written in one write transaction, and the table
-trimmed to ``size`` entries. On SQLite the write runs on the serving connection, handed to the event
-loop: a write from another connection would empty that connection's page cache, which costs every
-later read. On PostgreSQL the thread writes on a connection of its own.
+A request only appends its :class:`~b24local.journal.entry.Call` to the buffer. Every
+:data:`FLUSH_INTERVAL` seconds, or sooner once :data:`FLUSH_AT` calls wait, a thread of the journal's
+own takes the buffer and makes it a page (the entries as tuples, secrets masked, one JSON text), off
+the request's path; the page is then written in one write transaction, and the table trimmed to
+``size`` entries. On SQLite the write runs on the serving connection, handed to the event loop: a
+write from another connection would empty that connection's page cache, which costs every later read
+(and was most of the journal's cost). On PostgreSQL the thread writes on a connection of its own.
 
 Pages are written in the order their calls were taken, whoever writes them; a read or a clear through
 this process first writes what this process holds, so it sees its own calls at once. Another
@@ -29,7 +29,7 @@ import orjson
 
 from b24local.clock import iso_utc
 from b24local.journal import logline
-from b24local.journal.entry import Call, Row, as_object
+from b24local.journal.entry import Call, as_object
 from b24local.storage.base import Storage, Transaction
 from b24local.storage.errors import StorageError
 from b24local.storage.runner import run
@@ -63,39 +63,40 @@ class JournalFilter:
 
 
 class _Page:
-    """Entries taken from the buffer together, in the order taken; made ready (``text``: compressed
-    JSON) by the thread that took them."""
+    """Calls taken from the buffer together, in the order taken; made ready (``text``: compressed JSON)."""
 
-    __slots__ = ("at", "chunks", "count", "ready", "text")
+    __slots__ = ("at", "calls", "count", "ready", "text")
 
-    def __init__(self, chunks: list[bytes], count: int, at: float) -> None:
-        self.chunks = chunks
-        self.count = count
-        self.at = at
+    def __init__(self, calls: list[Call]) -> None:
+        self.calls = calls
         self.ready = threading.Event()
+        self.count = 0
+        self.at = 0.0
         self.text = b""
 
     def make(self) -> None:
+        """``[heads, rows]``: the shared fields once each, and per entry [batch's place in the page or
+        None, Unix time, user id, its head's place, fields]. A batch's commands follow it and name its
+        place, which becomes its id when the page gets its ids."""
+        heads: dict[tuple[Any, ...], int] = {}
+        shared: list[tuple[Any, ...]] = []
+        rows: list[tuple[Any, ...]] = []
+        for call in self.calls:
+            user, batch, key = call.user_id(), None, call.head_key()
+            for at, head, fields in call.rows():
+                place = heads.get(key)
+                if place is None:
+                    place = heads[key] = len(shared)
+                    shared.append(head)
+                rows.append((batch, at, user, place, fields))
+                batch = len(rows) - 1 if batch is None else batch
         # Compressed: a page of JSON shrinks about 15 times, and the database's cost is in its bytes.
-        self.text = zlib.compress(b"[" + b",".join(self.chunks) + b"]", 1)
-        self.chunks = []
+        self.text = zlib.compress(orjson.dumps((shared, rows), option=orjson.OPT_NON_STR_KEYS), 1)
+        self.count, self.at = len(rows), max((row[1] for row in rows), default=0.0)
         self.ready.set()
 
     def writer(self, keep: int) -> Callable[[Transaction], int]:
         return lambda tx: tx.journal_append(self.count, self.at, self.text, keep)
-
-
-def encode(rows: list[Row], user: int | None) -> bytes:
-    """A call's entries as they go into a page, without the brackets: per entry [how many places back
-    its batch's entry is (None: not a batch command), Unix time, user id, shared fields, fields].
-
-    Made when the call ends, so that the buffer holds bytes only: objects kept alive across many
-    requests would be promoted through the garbage collector's generations and make its full
-    collections more frequent, which cost more than everything else the journal does."""
-    return orjson.dumps(
-        [(-place or None, at, user, head, fields) for place, (at, head, fields) in enumerate(rows)],
-        option=orjson.OPT_NON_STR_KEYS,
-    )[1:-1]
 
 
 class Journal:
@@ -116,12 +117,9 @@ class Journal:
         self.log_format = log_format
         self._out = out
         self._side = side
-        #: Each call's entries, encoded (:func:`encode`), and how many entries each holds.
-        self._chunks: list[bytes] = []
-        self._counts: list[int] = []
-        self._latest = 0.0  # the latest moment of a buffered entry
+        self._buffer: list[Call] = []
         self._pages: list[_Page] = []  # taken, not yet written, in order
-        self._lock = threading.Lock()  # guards the buffer and the pages
+        self._lock = threading.Lock()  # guards both lists
         self._writing = threading.Lock()  # one writer of pages at a time
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -139,23 +137,17 @@ class Journal:
 
     def record(self, call: Call) -> None:
         """Keep a finished call (on the event loop's thread: no database here) and print its lines."""
-        if not self.wanted:
-            return
-        rows = call.rows()
         if self.log_format is not None:
             out = self._out or sys.stdout
-            out.write(logline.lines(rows, self.log_format))
+            out.write(logline.lines(call.rows(), self.log_format))
             out.flush()
         if not self.on:
             return
-        chunk, latest = encode(rows, call.user_id()), max(at for at, _, _ in rows)
         with self._lock:
-            self._chunks.append(chunk)
-            self._counts.append(len(rows))
-            self._latest = max(self._latest, latest)
-            waiting = len(self._chunks)
+            self._buffer.append(call)
+            waiting = len(self._buffer)
             if waiting > self.size:  # the database stayed busy: the oldest go, as the table's bound says
-                del self._chunks[: waiting - self.size], self._counts[: waiting - self.size]
+                del self._buffer[: waiting - self.size]
         if self._thread is None:
             self._start()
         elif waiting >= FLUSH_AT:
@@ -203,10 +195,10 @@ class Journal:
     def _take(self) -> bool:
         """Make the buffer a page, queued behind the pages taken before (False: nothing to take)."""
         with self._lock:
-            if not self._chunks:
+            if not self._buffer:
                 return False
-            page = _Page(self._chunks, sum(self._counts), self._latest)
-            self._chunks, self._counts, self._latest = [], [], 0.0
+            page = _Page(self._buffer)
+            self._buffer = []
             self._pages.append(page)
         page.make()
         return True
@@ -239,11 +231,12 @@ class Journal:
         found = []
         for last, count, text in pages:
             first = last - count + 1
-            for place, (back, at, user, head, fields) in enumerate(orjson.loads(zlib.decompress(text))):
+            shared, rows = orjson.loads(zlib.decompress(text))
+            for place, (batch, at, user, head, fields) in enumerate(rows):
                 entry_id = first + place
-                entry = as_object(head, fields)
+                entry = as_object(shared[head], fields)
                 if entry_id > oldest and where.keeps(entry_id, at, user, entry):
-                    found.append((entry_id, None if back is None else entry_id + back, at, entry))
+                    found.append((entry_id, None if batch is None else first + batch, at, entry))
         found.sort(key=lambda row: -row[0])
         return [
             {"id": entry_id, "batch": batch_id, "time": iso_utc(at, millis=True), **entry}
@@ -254,7 +247,7 @@ class Journal:
         """Every entry goes, this process's own waiting ones too."""
         with self._writing:
             with self._lock:
-                self._chunks, self._counts, self._pages = [], [], []
+                self._buffer, self._pages = [], []
             run(self.storage, True, lambda tx: tx.journal_clear())
 
     def close(self) -> None:
