@@ -48,19 +48,25 @@ class _Redaction:
         self.found: set[str] = set()
 
     def copy(self, value: Any) -> Any:
+        """``value`` with its secrets masked: a new container only where something is masked (the
+        call is over, so nothing changes its parameters any more)."""
         kind = type(value)
         if kind is dict:
-            out = {}
+            out = None
             for key, item in value.items():
                 if (key if type(key) is str else str(key)).lower() in self.secrets:
                     if type(item) is str and len(item) >= MIN_HIDDEN and item not in self.hidden:
                         self.found.add(item)
-                    out[key] = MASK
-                else:
-                    out[key] = item if type(item) in _PLAIN else self.copy(item)
-            return out
+                    masked: Any = MASK
+                elif type(item) in _PLAIN or (masked := self.copy(item)) is item:
+                    continue
+                if out is None:
+                    out = dict(value)
+                out[key] = masked
+            return value if out is None else out
         if kind is list:
-            return [item if type(item) in _PLAIN else self.copy(item) for item in value]
+            copies = [item if type(item) in _PLAIN else self.copy(item) for item in value]
+            return value if all(a is b for a, b in zip(copies, value, strict=True)) else copies
         if kind is str and self.hidden:
             return hide(value, self.hidden)
         return value
