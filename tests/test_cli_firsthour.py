@@ -101,8 +101,8 @@ def test_help_shows_the_defaults() -> None:
             if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
                 assert "default" in (formatter._get_help_string(action) or ""), parser.prog
                 shown += 1
-    assert shown == 10  # serve: host, port, limits, 3 OAuth lifetimes, workers, sqlite-synchronous,
-    # cors-origin; last-name
+    assert shown == 11  # serve: host, port, limits, 3 OAuth lifetimes, workers, sqlite-synchronous,
+    # cors-origin, journal-size; last-name
 
 
 def test_a_bare_path_is_an_sqlite_database(tmp_path: Path) -> None:

@@ -18,6 +18,12 @@ pytestmark = pytest.mark.live  # the fixtures start `b24local serve`
 
 #: The pytest example of docs/testing.md, run as it is written there.
 EXAMPLE = re.search(r"## pytest\n.*?```python\n(.*?)```", (ROOT / "docs" / "testing.md").read_text(), re.S)
+#: The journal's example there.
+JOURNAL_EXAMPLE = re.search(
+    r"## Asserting what the code sent: the journal\n.*?```python\n(.*?)```",
+    (ROOT / "docs" / "testing.md").read_text(),
+    re.S,
+)
 
 
 def run_as_a_users_suite(
@@ -49,3 +55,11 @@ def test_users_suite_seeds_from_a_dict_and_a_file(
 ) -> None:
     assert SEED_EXAMPLE is not None, "docs/testing.md has no seed example"
     run_as_a_users_suite(pytester, request, backend, SEED_EXAMPLE.group(1)).assert_outcomes(passed=3)
+
+
+def test_users_suite_asserts_what_its_code_sent(pytester: pytest.Pytester) -> None:
+    """The journal fixture (SQLite: the journal is the same on both backends, tests/journal)."""
+    assert JOURNAL_EXAMPLE is not None, "docs/testing.md has no journal example"
+    pytester.makepyfile(test_users=JOURNAL_EXAMPLE.group(1))
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import Token
 from typing import Any
 
 from b24local.admin.faults import DROP_CONNECTION, DropConnection, Faults, ProxyAnswer
@@ -21,9 +22,13 @@ from b24local.auth.context import AuthContext
 from b24local.auth.limits import Limits
 from b24local.auth.login_cache import LoginCache
 from b24local.config import Config
+from b24local.journal.entry import Call
+from b24local.journal.journal import Journal
+from b24local.journal.record import oauth_call, rest_call
 from b24local.methods.dispatch import Dispatcher
 from b24local.protocol.address import Address, parse_rest_path
 from b24local.protocol.budget import ParamBudget
+from b24local.protocol.call_note import CURRENT_NOTE, CallNote
 from b24local.protocol.cors import Cors
 from b24local.protocol.envelope import CURRENT_TIMING, JSON_TYPE, CallTiming, render, success_body
 from b24local.protocol.errors import (
@@ -34,6 +39,7 @@ from b24local.protocol.errors import (
 )
 from b24local.protocol.params import decode_params
 from b24local.storage.base import Storage, Transaction
+from b24local.storage.open import open_storage
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -70,8 +76,15 @@ class App:
         #: Webhook logins worked out, valid while the database's auth epoch stays.
         self.login_cache = LoginCache()
         self.limits.connect(storage, self.dispatcher.lock_wait)
+        #: The request journal (T7) and the log line per call (T8).
+        # SQLite: pages are written on this connection (another connection's write would empty its
+        # page cache); PostgreSQL: on a connection of the journal's own thread.
+        side = (
+            None if config.database_url.startswith("sqlite:") else lambda: open_storage(config.database_url)
+        )
+        self.journal = Journal(storage, config.journal_size, side, config.log_format)
         #: /_b24local/: the test portal's own surface (admin/).
-        self.admin = AdminSurface(config, storage)
+        self.admin = AdminSurface(config, storage, self.journal)
         #: CORS (T10), only with ``serve --cors-origin``.
         self.cors = Cors(config.cors_origins) if config.cors_origins else None
 
@@ -88,6 +101,7 @@ class App:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.journal.close()
                 self.storage.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -134,72 +148,117 @@ class App:
         if cors is not None and allowed is not None:
             send = cors.wrap(send, allowed)
         if scope["path"].startswith("/oauth/"):
-            await self.oauth.handle(scope, lambda: self._read_body(scope, receive), send)
-            return
-        if scope["path"].startswith(ADMIN_PREFIX):
+            await self._oauth(scope, receive, send, timing.start)
+        elif scope["path"].startswith(ADMIN_PREFIX):
             await self.admin.handle(scope, lambda: self._read_body(scope, receive), send)
-            return
-        await self._rest_request(scope, receive, send, timing)
+        else:
+            await self._rest(scope, receive, send, timing)
 
-    async def _rest_request(self, scope: Scope, receive: Receive, send: Send, timing: CallTiming) -> None:
+    async def _oauth(self, scope: Scope, receive: Receive, send: Send, start: float) -> None:
+        read_body = lambda: self._read_body(scope, receive)  # noqa: E731
+        if not self.journal.wanted:
+            await self.oauth.handle(scope, read_body, send)
+            return
+        call = await oauth_call(self.oauth.handle, scope, read_body, send, start)
+        call.duration = time.time() - start
+        self.journal.record(call)
+
+    async def _rest(self, scope: Scope, receive: Receive, send: Send, timing: CallTiming) -> None:
         address = parse_rest_path(scope["path"])
-        fmt = address.fmt if address else "json"
-        extra_headers: tuple[Header, ...] = ()  # an error's own (X-B24local-Not-Implemented)
+        call = rest_call(scope, address, timing.start) if self.journal.wanted else None
+        # Only batch notes anything (its commands): other calls do without the context variable.
+        note_token = CURRENT_NOTE.set(CallNote()) if call is not None and call.method == "batch" else None
         try:
-            if address is None:
-                status, body = 404, {"error": "NOT_FOUND", "error_description": "Not found: use /rest/..."}
-            else:
-                try:
-                    raw = await self._read_body(scope, receive)
-                except BodyTooLarge:
-                    raise entity_too_large() from None
-                status, body = 200, await self._rest(scope, address, raw, timing)
-            content_type, payload = render(body, fmt)
-        except ApiError as error:
-            status, body = error.status, error.body()
-            content_type, payload = render(body, fmt)
-            extra_headers = error.headers
-        except ProxyAnswer as answer:
-            status, content_type, payload = answer.status, answer.content_type, answer.body
-        except DropConnection:
+            status, content_type, payload, extra_headers = await self._answer(
+                scope, receive, address, timing, call
+            )
+        except DropConnection as dropped:
+            if call is not None:
+                call.refused(0, {}, dropped.why)
             drop = scope.get(DROP_CONNECTION)
             if drop is None:  # not b24local's server (server.py): nothing here can close the connection
                 raise
             drop()
             return
-        except Exception:
-            request_id = uuid.uuid4().hex[:12]
-            method = address.method if address else "-"
-            log.exception("request %s: internal error in %s", request_id, method)
-            fault = internal_error()
-            status = fault.status
-            content_type, payload = render(fault.body(), fmt)
+        finally:
+            if call is not None:
+                self._journal(call, note_token)
         headers = [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())]
         headers.extend(extra_headers)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
-    async def _rest(self, scope: Scope, address: Address, raw: bytes, timing: CallTiming) -> dict[str, Any]:
+    async def _answer(
+        self, scope: Scope, receive: Receive, address: Address | None, timing: CallTiming, call: Call | None
+    ) -> tuple[int, bytes, bytes, tuple[Header, ...]]:
+        """(status, content type, payload, an error's own headers such as X-B24local-Not-Implemented)."""
+        fmt = address.fmt if address else "json"
+        try:
+            if address is None:
+                body = {"error": "NOT_FOUND", "error_description": "Not found: use /rest/..."}
+                if call is not None:
+                    call.refused(404, body, None)
+                return (404, *render(body, fmt), ())
+            try:
+                raw = await self._read_body(scope, receive)
+            except BodyTooLarge:
+                raise entity_too_large() from None
+            return (200, *render(await self._call(scope, address, raw, timing, call), fmt), ())
+        except ApiError as error:
+            if call is not None:
+                call.refused(error.status, error.body(), error.why)
+            return (error.status, *render(error.body(), fmt), error.headers)
+        except ProxyAnswer as answer:
+            if call is not None:
+                call.refused(answer.status, {}, answer.why)
+            return (answer.status, answer.content_type, answer.body, ())
+        except DropConnection:
+            raise  # _rest closes the connection
+        except Exception:
+            request_id = uuid.uuid4().hex[:12]
+            log.exception("request %s: internal error in %s", request_id, address.method if address else "-")
+            fault = internal_error()
+            if call is not None:
+                why = f"an internal error: see the server log, request {request_id}"
+                call.refused(fault.status, fault.body(), why)
+            return (fault.status, *render(fault.body(), fmt), ())
+
+    async def _call(
+        self, scope: Scope, address: Address, raw: bytes, timing: CallTiming, call: Call | None
+    ) -> dict[str, Any]:
         """A /rest/ request: the fault rules first (T9), then the call."""
         faults = self.faults
         if not await faults.before_request(address.method, lambda: self._caller(scope, address, raw)):
-            return self._handle(scope, address, raw, timing)
+            return self._handle(scope, address, raw, timing, call)
         try:
-            return self._handle(scope, address, raw, timing)
+            return self._handle(scope, address, raw, timing, call)
         finally:
             await faults.settle()
 
     def _caller(self, scope: Scope, address: Address, raw: bytes) -> AuthContext:
         """Who sends the request, for fault rules naming a user or an app (before the call runs)."""
         params = decode_params(scope["query_string"], _content_type(scope), raw, ParamBudget())
-        return self.dispatcher.authenticate(self._authenticator(address, params))
+        return self.dispatcher.authenticate(self._authenticator(address, params, None))
 
-    def _handle(self, scope: Scope, address: Address, raw: bytes, timing: CallTiming) -> dict[str, Any]:
+    def _journal(self, call: Call, note_token: Token[CallNote | None] | None) -> None:
+        if note_token is not None:
+            note = CURRENT_NOTE.get()
+            CURRENT_NOTE.reset(note_token)
+            if note is not None:
+                call.commands = note.commands
+        call.duration = time.time() - call.at
+        self.journal.record(call)
+
+    def _handle(
+        self, scope: Scope, address: Address, raw: bytes, timing: CallTiming, call: Call | None
+    ) -> dict[str, Any]:
         content_type = _content_type(scope)
         self.limits.admit()  # T1: every request counts once, a batch too (B5), before anything else
         budget = ParamBudget()  # the whole request's, batch commands included
         params = decode_params(scope["query_string"], content_type, raw, budget)
-        auth = self._authenticator(address, params)
+        if call is not None:
+            call.params = params
+        auth = self._authenticator(address, params, call)
         token = CURRENT_TIMING.set(timing)
         try:
             result, elapsed = self.dispatcher.call(auth, address.method, params, budget)
@@ -209,13 +268,18 @@ class App:
         return success_body(result, timing)
 
     def _authenticator(
-        self, address: Address, params: dict[str, Any]
+        self, address: Address, params: dict[str, Any], call: Call | None
     ) -> Callable[[Transaction], AuthContext]:
+        """Authenticates the call inside its transaction, keeping the context for the journal."""
         if address.webhook_user is not None and address.webhook_code is not None:
-            user_id, code = address.webhook_user, address.webhook_code
-            return lambda tx: webhooks.authenticate(tx, user_id, code, self.login_cache)
+            user_id, code, cache = address.webhook_user, address.webhook_code, self.login_cache
+            if call is None:
+                return lambda tx: webhooks.authenticate(tx, user_id, code, cache)
+            return lambda tx: call.noted(webhooks.authenticate(tx, user_id, code, cache))
         token = params.get("auth")
-        return lambda tx: oauth.authenticate(tx, token)
+        if call is None:
+            return lambda tx: oauth.authenticate(tx, token)
+        return lambda tx: call.noted(oauth.authenticate(tx, token))
 
 
 def _content_type(scope: Scope) -> str:

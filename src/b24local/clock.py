@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,3 +71,10 @@ def iso_local(ts: float) -> str:
     """``2024-05-03T17:19:01+03:00`` in the server's local time zone (cached per second: every response
     formats two of these)."""
     return _iso_second(int(ts))
+
+
+def iso_utc(ts: float, *, millis: bool = False) -> str:
+    """``2026-12-05T07:00:00Z`` (with ``millis``: ``2026-12-05T07:00:00.123Z``), in UTC: how the journal
+    prints a moment, the same on every server whatever its time zone."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    return moment.isoformat(timespec="milliseconds" if millis else "seconds").replace("+00:00", "Z")

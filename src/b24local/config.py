@@ -56,6 +56,10 @@ class Config:
     #: ``--webhook-code`` (T6): user 1's webhook has it at every start, and again after ``reset`` with
     #: ``{"all": true}``; None: a random code. Out of the repr, as the admin token.
     webhook_code: str | None = field(default=None, repr=False)
+    #: Entries the request journal keeps (T7); 0: no journal.
+    journal_size: int = 10_000
+    #: One line per call on stdout (T8): "text", "json", or None for none.
+    log_format: str | None = None
 
     @property
     def listen_url(self) -> str:

@@ -13,6 +13,8 @@ b24local: no import or conftest line is needed).
 - ``b24local_seed``: a function that applies a seed document (contract T5) to the session's server
   through ``POST /_b24local/seed``: a dict, or the path of a JSON or YAML (.yaml/.yml) file; it
   returns the counts per list, and raises :class:`SeedRefused` with the server's reason otherwise.
+- ``b24local_journal``: the server's request journal, emptied before the test, to assert what the code
+  under test sent (``entries(method=...)``, ``clear()``; test-portal.md T7).
 
 A real server in its own process, as a test suite's code would meet a portal (docs/testing.md).
 """
@@ -32,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -97,6 +100,23 @@ class B24LocalServer:
 
 class SeedRefused(AssertionError):
     """The server refused a seed (nothing was written); the message names the first error's path."""
+
+
+class B24LocalJournal:
+    """The requests the server received (``GET /_b24local/journal``), newest first."""
+
+    def __init__(self, server: B24LocalServer) -> None:
+        self.server = server
+
+    def entries(self, **filters: Any) -> list[dict[str, Any]]:
+        """Entries, newest first; ``filters``: ``method``, ``status``, ``user``, ``since``, ``limit``
+        (default here 10000, every entry the journal keeps)."""
+        query = urlencode({"limit": 10_000, **filters})
+        found: list[dict[str, Any]] = self.server.admin("GET", f"/_b24local/journal?{query}")["entries"]
+        return found
+
+    def clear(self) -> None:
+        self.server.admin("DELETE", "/_b24local/journal")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -208,3 +228,10 @@ def b24local_faults(b24local_server: B24LocalServer) -> Iterator[FaultRules]:
 @pytest.fixture
 def b24local_seed(b24local_server: B24LocalServer) -> Callable[[dict[str, Any] | str | Path], dict[str, int]]:
     return b24local_server.seed
+
+
+@pytest.fixture
+def b24local_journal(b24local_server: B24LocalServer) -> B24LocalJournal:
+    journal = B24LocalJournal(b24local_server)
+    journal.clear()
+    return journal

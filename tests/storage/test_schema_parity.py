@@ -20,7 +20,7 @@ from tests.pgcluster import Cluster
 
 Schema = dict[str, dict[str, tuple[str, bool]]]
 
-SQLITE_KINDS = {"INTEGER": "integer", "REAL": "real", "TEXT": "text"}
+SQLITE_KINDS = {"INTEGER": "integer", "REAL": "real", "TEXT": "text", "BLOB": "bytes"}
 POSTGRES_KINDS = {
     "bigint": "integer",
     "integer": "integer",
@@ -28,6 +28,7 @@ POSTGRES_KINDS = {
     "double precision": "real",
     "real": "real",
     "text": "text",
+    "bytea": "bytes",
 }
 #: How each field type is kept in its column (a date is ISO text; a moment is seconds since the epoch).
 FIELD_KINDS = {

@@ -57,15 +57,20 @@ API_ERRORS: dict[str, Callable[[], ApiError]] = {
 class ProxyAnswer(Exception):
     """A whole answer that is not the REST envelope (the proxy's HTML 502)."""
 
-    def __init__(self, status: int, content_type: bytes, body: bytes) -> None:
+    def __init__(self, status: int, content_type: bytes, body: bytes, why: str) -> None:
         super().__init__(status)
         self.status = status
         self.content_type = content_type
         self.body = body
+        self.why = why
 
 
 class DropConnection(Exception):
     """Close the connection without answering (``reset``)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 @dataclass(slots=True)
@@ -115,11 +120,11 @@ class Faults:
         if not matching:
             return True
         ctx = caller() if any(rule.needs_caller for _, rule in matching) else None
-        delay, error = self._consume(loaded, _of_caller(matching, ctx, loaded))
+        delay, fired = self._consume(loaded, _of_caller(matching, ctx, loaded))
         if delay:
             await asyncio.sleep(delay)
-        if error is not None:
-            raise _answer(error)
+        if fired is not None:
+            raise _answer(*fired)
         return True
 
     def command(self, ctx: AuthContext, method: str) -> None:
@@ -136,10 +141,10 @@ class Faults:
         ]
         if not matching:
             return
-        delay, error = self._consume(request.loaded, _of_caller(matching, ctx, request.loaded))
+        delay, fired = self._consume(request.loaded, _of_caller(matching, ctx, request.loaded))
         request.delay += delay
-        if error is not None:
-            raise _answer(error)
+        if fired is not None:
+            raise _answer(*fired)
 
     async def settle(self) -> None:
         """Serve the delays the request's ``batch`` commands owe, before it answers."""
@@ -148,13 +153,16 @@ class Faults:
             owed, request.delay = request.delay, 0.0
             await asyncio.sleep(owed)
 
-    def _consume(self, loaded: _Loaded, candidates: list[tuple[int, Rule]]) -> tuple[float, str | None]:
-        """Count the call for each candidate rule in one write transaction; (delay, error or None)."""
+    def _consume(
+        self, loaded: _Loaded, candidates: list[tuple[int, Rule]]
+    ) -> tuple[float, tuple[int, Rule] | None]:
+        """Count the call for each candidate rule in one write transaction; (delay, the rule that
+        fired with an error and its position, or None)."""
         if not candidates:
             return 0.0, None
         generation = loaded.generation
 
-        def walk(tx: Transaction) -> tuple[float, str | None]:
+        def walk(tx: Transaction) -> tuple[float, tuple[int, Rule] | None]:
             delay = 0.0
             for position, rule in candidates:
                 counted = tx.fault_hit(generation, position)
@@ -165,7 +173,7 @@ class Faults:
                     tx.fault_fired(generation, position)
                     delay += rule.delay_seconds(hits)
                     if rule.error is not None:
-                        return delay, rule.error
+                        return delay, (position, rule)
             return delay, None
 
         try:
@@ -200,9 +208,15 @@ def _of_caller(
     return found
 
 
-def _answer(error: str) -> Exception:
+def _answer(position: int, rule: Rule) -> Exception:
+    """The answer of ``rule``; its ``why`` (the journal's) names the rule."""
+    error = rule.error
+    assert error is not None
+    why = f"fault rule [{position}] (method {rule.method!r}) answered {error}"
     if error == "html_502":
-        return ProxyAnswer(502, b"text/html", NGINX_502)
+        return ProxyAnswer(502, b"text/html", NGINX_502, why)
     if error == "reset":
-        return DropConnection()
-    return API_ERRORS[error]()
+        return DropConnection(why)
+    answer = API_ERRORS[error]()
+    answer.why = why
+    return answer

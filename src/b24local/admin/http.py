@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -14,6 +15,10 @@ Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 ReadBody = Callable[[], Awaitable[bytes]]
 Headers = list[tuple[bytes, bytes]]
+
+#: The query string of the admin request being served, for resources that take filters (a resource's
+#: handler is given its path, not the request's scope).
+QUERY: ContextVar[bytes] = ContextVar("QUERY", default=b"")
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -38,8 +38,16 @@ def delete(storage: Storage, name: str) -> bool:
 
 
 def restore(storage: Storage, name: str) -> bool:
-    """The state of the snapshot ``name`` back, next ids included; False when there is none."""
-    return run(storage, True, lambda tx: tx.snapshot_restore(name))
+    """The state of the snapshot ``name`` back, next ids included, and the request journal emptied
+    as by any reset (T3); False when there is none."""
+
+    def restore_and_forget(tx: Transaction) -> bool:
+        found = tx.snapshot_restore(name)
+        if found:
+            tx.journal_clear()
+        return found
+
+    return run(storage, True, restore_and_forget)
 
 
 def reset_all(storage: Storage, code: str | None) -> str:
@@ -48,6 +56,7 @@ def reset_all(storage: Storage, code: str | None) -> str:
 
     def clear_and_bootstrap(tx: Transaction) -> str:
         tx.state_clear()
+        tx.journal_clear()
         return make_first_user(tx, code)
 
     return run(storage, True, clear_and_bootstrap)

@@ -15,6 +15,13 @@ class AuthContext:
     credential_id: int
     app_id: int | None = None
     crm_access: bool = True  # False: no CRM role at all (bindings E9)
+    client_id: str | None = None  # an OAuth app's (not secret): how the journal names the credential
+
+    def credential(self) -> str:
+        """The credential in words, for the journal's reasons: ``webhook 3`` or ``application local.…``."""
+        if self.credential_kind == "webhook":
+            return f"webhook {self.credential_id}"
+        return f"application {self.client_id or self.app_id}"
 
     def has_scope(self, scope: str) -> bool:
         return scope == "basic" or scope in self.scopes

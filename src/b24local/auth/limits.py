@@ -49,12 +49,12 @@ PROFILES = {
 CHOICES = ("off", *PROFILES)
 
 
-def query_limit_exceeded() -> ApiError:
-    return ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+def query_limit_exceeded(why: str | None = None) -> ApiError:
+    return ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests", why=why)
 
 
-def operation_time_limit() -> ApiError:
-    return ApiError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+def operation_time_limit(why: str | None = None) -> ApiError:
+    return ApiError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", why=why)
 
 
 class Limits:
@@ -94,7 +94,11 @@ class Limits:
         """T1, once per HTTP request to ``/rest/``."""
         bucket = self.bucket
         if bucket is not None and not self.state.take(bucket[0] + ROUNDING, bucket[1], self.now()):
-            raise query_limit_exceeded()
+            capacity, drain = bucket
+            raise query_limit_exceeded(
+                f"the request bucket of --limits {self.profile} is full: it holds {capacity} requests "
+                f"and drains {drain:g} a second"
+            )
 
     @staticmethod
     def key(ctx: AuthContext, method_name: str) -> Key:
@@ -107,8 +111,14 @@ class Limits:
     def check(self, ctx: AuthContext, method_name: str, tx: LimitStore | None = None) -> None:
         """T2, before a method runs (inside the call's transaction)."""
         limit = self.operating_limit
-        if limit is not None and self.usage(self.key(ctx, method_name), tx)[0] > limit:
-            raise operation_time_limit()
+        if limit is None:
+            return
+        used = self.usage(self.key(ctx, method_name), tx)[0]
+        if used > limit:
+            raise operation_time_limit(
+                f"{method_name} ran {used:.1f} s for {ctx.credential()} in the last 10 minutes, "
+                f"above the limit of {limit:g} s"
+            )
 
     def record(self, ctx: AuthContext, method_name: str, seconds: float) -> None:
         """After a method ran: account it and show it in the call's ``time``."""

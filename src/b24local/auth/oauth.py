@@ -35,6 +35,7 @@ from b24local.auth import webhooks
 from b24local.auth.context import AuthContext
 from b24local.auth.webhooks import hash_secret
 from b24local.protocol.address import parse_rest_path
+from b24local.protocol.call_note import CURRENT_NOTE
 from b24local.protocol.errors import ApiError, expired_token, invalid_token, no_auth_found, server_busy
 from b24local.protocol.params import decode_params
 from b24local.storage import runner
@@ -67,25 +68,36 @@ class OAuthSettings:
 
 
 class OAuthError(Exception):
-    """An authorization-server error: ``{"error": code, "error_description": text}``."""
+    """An authorization-server error: ``{"error": code, "error_description": text}``; ``why``: the
+    journal's reason (never answered)."""
 
-    def __init__(self, code: str, description: str, status: int = 400) -> None:
+    def __init__(self, code: str, description: str, status: int = 400, why: str | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.description = description
         self.status = status
+        self.why = why
 
 
 def _invalid_request(description: str) -> OAuthError:
     return OAuthError("invalid_request", description)
 
 
-def _invalid_client() -> OAuthError:
-    return OAuthError("invalid_client", "Invalid client credentials")
+def _invalid_client(why: str) -> OAuthError:
+    return OAuthError("invalid_client", "Invalid client credentials", why=why)
 
 
-def _invalid_grant() -> OAuthError:
-    return OAuthError("invalid_grant", "Invalid grant")
+def _invalid_grant(why: str) -> OAuthError:
+    return OAuthError("invalid_grant", "Invalid grant", why=why)
+
+
+def _note(why: str | None = None, **credential: Any) -> None:
+    """Tell the journal (test-portal.md T7) why a request was refused and whose it was."""
+    note = CURRENT_NOTE.get()
+    if note is not None:
+        note.why = why or note.why
+        if credential:
+            note.credential = credential
 
 
 def _random(alphabet: str, length: int) -> str:
@@ -118,17 +130,23 @@ def create_app(tx: Transaction, name: str, scopes: Sequence[str], redirect_uri: 
 def authenticate(tx: Transaction, token: Any, now: float | None = None) -> AuthContext:
     """The context of an OAuth call: 401 NO_AUTH_FOUND, invalid_token or expired_token otherwise."""
     if token is None or token == "":
-        raise no_auth_found()
+        raise no_auth_found("the call has no auth parameter and its path names no webhook")
     if not isinstance(token, str):
-        raise invalid_token()
+        raise invalid_token("auth is not a string")
     presented = hash_secret(token)
     login = tx.oauth_login(presented)
     if login is None or not hmac.compare_digest(login.access_hash, presented):
-        raise invalid_token()
-    if not login.app.active or not login.user.active:
-        raise invalid_token()
+        raise invalid_token("no access token matches auth")
+    if not login.app.active:
+        raise invalid_token(f"application {login.app.client_id} is disabled")
+    if not login.user.active:
+        raise invalid_token(f"user {login.user.id} is inactive")
     if (clock.now() if now is None else now) >= login.access_expires_at:
-        raise expired_token()
+        expired = clock.iso_utc(login.access_expires_at)
+        raise expired_token(
+            f"the access token of application {login.app.client_id} for user {login.user.id} "
+            f"expired at {expired}"
+        )
     return AuthContext(
         user_id=login.user.id,
         is_admin=login.user.is_admin,
@@ -136,6 +154,7 @@ def authenticate(tx: Transaction, token: Any, now: float | None = None) -> AuthC
         credential_kind="oauth",
         credential_id=login.app.id,
         app_id=login.app.id,
+        client_id=login.app.client_id,
         crm_access=login.user.crm_access,
     )
 
@@ -206,6 +225,7 @@ class OAuthServer:
             params = await _params(scope, read_body)
             return 200, self.token(params, _origin(scope))
         except OAuthError as error:
+            _note(error.why)
             return error.status, {"error": error.code, "error_description": error.description}
 
     def _run(self, write: bool, fn: Callable[[Transaction], T]) -> T:
@@ -224,22 +244,25 @@ class OAuthServer:
             if not value:
                 raise _invalid_request(f"Missing parameter: {name}")
         now = clock.now()
+        _note(client_id=client_id)
+        what = "authorization code" if grant_type == "authorization_code" else "refresh token"
 
         def exchange(tx: Transaction) -> dict[str, Any]:
             app = tx.oauth_app_by_client_id(client_id)
             presented = hash_secret(client_secret)
             stored = app.secret_hash if app is not None else hash_secret(new_client_secret())
             if not hmac.compare_digest(stored, presented) or app is None or not app.active:
-                raise _invalid_client()
+                raise _invalid_client(_client_refusal(app, client_id))
             if grant_type == "authorization_code":
                 user_id = tx.oauth_code_take(app.id, hash_secret(grant), now)
             else:
                 user_id = tx.oauth_refresh_take(app.id, hash_secret(grant), now)
             if user_id is None:
-                raise _invalid_grant()
+                raise _invalid_grant(f"the {what} is not one of {client_id}'s unused, unexpired ones")
             user = tx.user_get(user_id)
             if user is None or not user.active:
-                raise _invalid_grant()
+                raise _invalid_grant(f"user {user_id} is unknown or inactive")
+            _note(user_id=user_id, client_id=client_id)
             return self._issue(tx, app, user_id, now, origin)
 
         return self._run(True, exchange)
@@ -278,6 +301,7 @@ class OAuthServer:
         try:
             params = await _params(scope, read_body)
         except OAuthError as error:
+            _note(error.description)
             await _page(send, 400, "Authorization failed", f"<p>{html.escape(error.description)}</p>")
             return
         client_id = params.get("client_id")
@@ -289,9 +313,11 @@ class OAuthServer:
         if isinstance(client_id, str) and client_id:
             app = self._run(False, lambda tx: tx.oauth_app_by_client_id(client_id))
         if app is None or not app.active:
+            _note(f"no active application has client_id {client_id}" if client_id else "no client_id")
             await _page(send, 400, "Authorization failed", "<p>Unknown application (client_id).</p>")
             return
         if requested_uri not in (None, "", app.redirect_uri):
+            _note("redirect_uri differs from the application's", client_id=app.client_id)
             await _page(
                 send, 400, "Authorization failed", "<p>redirect_uri differs from the application's.</p>"
             )
@@ -300,6 +326,7 @@ class OAuthServer:
         if scope["method"] == "POST":
             user_id = self._signed_in_user(params.get("webhook"))
             if user_id is None:
+                _note("the webhook URL that signs in names no active webhook", client_id=app.client_id)
                 await _page(send, 401, "Sign in", _form(app, state, "Wrong or inactive webhook URL."))
                 return
         elif user_id is None:
@@ -307,7 +334,9 @@ class OAuthServer:
             return
         code = new_token()
         member_id = self._run(True, lambda tx: self._add_code(tx, app, user_id, code))
+        _note(client_id=app.client_id, user_id=user_id)
         if member_id is None:
+            _note(f"user {user_id} is unknown or inactive")
             await _page(send, 403, "Authorization failed", "<p>The user is unknown or inactive.</p>")
             return
         _, host = _origin(scope)
@@ -398,3 +427,11 @@ def _form(app: OAuthApp, state: str, problem: str) -> str:
         '<input type="password" name="webhook" autocomplete="off" required></label> '
         '<button type="submit">Allow</button></form>'
     )
+
+
+def _client_refusal(app: OAuthApp | None, client_id: str) -> str:
+    if app is None:
+        return f"no application has client_id {client_id}"
+    if not app.active:
+        return f"application {client_id} is disabled"
+    return f"the client_secret is not application {client_id}'s"

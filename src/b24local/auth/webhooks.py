@@ -55,8 +55,21 @@ def authenticate(tx: UserStore, user_id: int, code: str, cache: LoginCache | Non
         else:
             ctx = kept
     if ctx is None:
-        raise invalid_credentials()
+        raise invalid_credentials(_refusal(tx.webhook_logins(user_id), hash_secret(code), user_id))
     return ctx
+
+
+def _refusal(logins: list[tuple[Webhook, User]], presented: str, user_id: int) -> str:
+    """Why the pair was refused, for the journal (never the code); read again only after a refusal."""
+    if not logins:
+        return f"user {user_id} has no webhook" if user_id < 2**63 - 1 else "no such user"
+    for hook, owner in logins:
+        if hmac.compare_digest(hook.code_hash, presented):
+            if not hook.active:
+                return f"webhook {hook.id} of user {user_id} is disabled"
+            if not owner.active:
+                return f"user {user_id} is inactive"
+    return f"no webhook of user {user_id} has this code"
 
 
 def _context(logins: list[tuple[Webhook, User]], presented: str) -> AuthContext | None:

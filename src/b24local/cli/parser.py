@@ -93,6 +93,12 @@ def _connection_count(text: str) -> int:
     return int(text)
 
 
+def _journal_size(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) > 10_000_000:
+        raise argparse.ArgumentTypeError(f"a number of journal entries from 0 to 10000000, not {text!r}")
+    return int(text)
+
+
 def _workers(text: str) -> int:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError(f"a number of workers from 1 to 64, not {text!r}")
@@ -327,6 +333,18 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="apply this seed document (JSON, or YAML for .yaml/.yml) when the database is empty; "
         "skipped on a database with users or records (default: none)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=_journal_size,
+        default=10_000,
+        metavar="N",
+        help="entries the request journal (GET /_b24local/journal) keeps; 0 turns it off (default: 10000)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="print one line per call on stdout, secrets left out (default: no lines)",
     )
     serve.add_argument(
         "--sqlite-synchronous",

@@ -160,6 +160,8 @@ def serving_config(args: argparse.Namespace, url: str, *, tls: bool = False) -> 
         faults_file=args.faults,
         seed=args.seed,
         webhook_code=webhook_code(args),
+        journal_size=args.journal_size,
+        log_format=args.log_format,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from b24local.crm import why
 from b24local.crm.bindings import BindingEngine
 from b24local.crm.commands import AddBinding, RemoveBinding, SetBindings
 from b24local.crm.entities import BindingKind
@@ -38,7 +39,7 @@ class BindingService:
     def check_crm_access(perms: Permissions) -> None:
         """E9: a caller who may read no CRM entity at all is refused before anything else."""
         if not perms.can_read_any_crm():
-            raise AccessDenied(None)
+            raise AccessDenied(None, why=why.no_crm(perms))
 
     def check_owner(
         self, tx: CrmStore, perms: Permissions, owner_id: int, actions: tuple[Action, ...]
@@ -52,7 +53,8 @@ class BindingService:
         """E8 before E7: a caller below level "all" learns nothing about owners it may not see."""
         refused = perms.refusal(self.kind.owner, actions, row)
         if refused == "denied":
-            raise OwnerAccessDenied(self.kind.owner, owner_id)
+            owner = self.kind.owner
+            raise OwnerAccessDenied(owner, owner_id, why=why.denied(perms, owner, actions, row, owner_id))
         if refused == "missing":
             raise OwnerNotFound(self.kind.owner, owner_id)
 
@@ -67,7 +69,9 @@ class BindingService:
             if row is None and must_exist:
                 raise BoundNotFound(bound, bound_id)
             if not perms.can(bound, "read", row):
-                raise BoundAccessDenied(bound, bound_id)
+                raise BoundAccessDenied(
+                    bound, bound_id, why=why.denied(perms, bound, ("read",), row, bound_id)
+                )
 
     # Operations: the owner, then the bound ids, then the bound entities, then the write -----------
 

@@ -8,7 +8,7 @@ a CRUD call, and a bound element differently from both (contract crud.md M2, bin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from b24local.model.entities import BindingKind, EntityType
 
@@ -17,8 +17,12 @@ class CrmError(Exception):
     """A refusal the caller is told about; nothing was written.
 
     The subclasses are dataclasses (``eq=False``: an exception compares by identity); their fields are
-    what the table's texts may name. Entities and binding kinds print by name.
+    what the table's texts may name. Entities and binding kinds print by name. ``why``: the rule that
+    refused in words, for the journal (test-portal.md T7) and never for the caller; None where the
+    answer's own description says it all.
     """
+
+    why: str | None = None
 
     def __str__(self) -> str:
         return ", ".join(f"{key}={getattr(value, 'name', value)!r}" for key, value in vars(self).items())
@@ -34,6 +38,7 @@ class AccessDenied(CrmError):
 
     entity: EntityType | None
     id: int | None = None
+    why: str | None = field(default=None, kw_only=True)  # the role and the item's owner (crm/why.py)
 
 
 @dataclass(eq=False, repr=False)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from b24local.crm import why
 from b24local.crm.binding_service import BindingService
 from b24local.crm.bindings import Wanted
 from b24local.crm.codec import text_out
@@ -91,14 +92,16 @@ class Records:
         """The caller may do ``action`` on some items of this type. Methods ask this before they decode
         the parameters, as a portal does; each service method asks again."""
         if perms.level(self.entity, action) == Level.NONE:
-            raise AccessDenied(self.entity)
+            raise AccessDenied(self.entity, why=why.no_level(perms, self.entity, action))
 
     def _existing(self, tx: CrmStore, perms: Permissions, action: Action, entity_id: int) -> Row:
         """The row, permission first (Permissions.refusal)."""
         row = tx.entity_get(self.entity, entity_id)
         refused = perms.refusal(self.entity, (action,), row)
         if refused == "denied":
-            raise AccessDenied(self.entity, entity_id)
+            raise AccessDenied(
+                self.entity, entity_id, why=why.denied(perms, self.entity, (action,), row, entity_id)
+            )
         if refused == "missing":
             raise NotFound(self.entity, entity_id)
         assert row is not None  # "missing" was refused above
@@ -148,7 +151,7 @@ class Records:
             if row is None:
                 raise BoundNotFound(target, value)
             if not perms.can(target, "read", row):
-                raise BoundAccessDenied(target, value)
+                raise BoundAccessDenied(target, value, why=why.denied(perms, target, ("read",), row, value))
 
     # Multifields ---------------------------------------------------------------------------------
 
@@ -246,7 +249,7 @@ class Records:
         user_id, now = perms.ctx.user_id, int(time.time())
         row, plan = self.new_row(tx, data, user_id, now)
         if not perms.can(self.entity, "add", row):
-            raise AccessDenied(self.entity)
+            raise AccessDenied(self.entity, why=why.denied(perms, self.entity, ("add",), row, None))
         self.check_required(row)
         self._check_references(tx, perms, data.columns)
         bindings = self._binding_targets(tx, perms, data.bindings, None)

@@ -1,5 +1,6 @@
 """Reset of the test portal's CRM data (contract test-portal.md T3): every record, binding and multifield
-of every entity goes, ids start at 1 again; users, departments, roles, webhooks, apps and pipelines stay.
+of every entity goes, and every journal entry (T7); the records' ids start at 1 again; users,
+departments, roles, webhooks, apps and pipelines stay.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from b24local.methods import decode, schemas
 from b24local.methods.registry import Calls, Param, Result, calls_method
 from b24local.model.page import ListPage
 from b24local.protocol.budget import ParamBudget
+from b24local.protocol.call_note import CURRENT_NOTE, CallNote, CommandNote
 from b24local.protocol.envelope import CURRENT_TIMING, CallTiming
 from b24local.protocol.errors import ApiError, internal_error, invalid_request, method_not_found
 from b24local.protocol.params import parse_str
@@ -191,31 +192,38 @@ def batch(calls: Calls) -> dict[str, Any]:
     halt = HALT.read(calls.params)
     prepared = [(key, _prepare(calls, command)) for key, command in commands]  # all before any runs
     results = Results()
-    for key, ready in prepared:
+    note = CURRENT_NOTE.get()
+    for (key, ready), (_, raw) in zip(prepared, commands, strict=True):
         timing = CallTiming(start=time.time())
+        command = None if note is None else _noted(note, key, raw, ready, timing.start)
         try:
             if isinstance(ready, ApiError):
                 raise ready
             name, command_params = ready
             token = CURRENT_TIMING.set(timing)  # the command's own operating time (B5)
             try:
-                result, timing.processing = calls.run(name, results.substitute(command_params))
+                command_params = results.substitute(command_params)
+                if command is not None:
+                    command.params = command_params
+                result, timing.processing = calls.run(name, command_params)
             finally:
                 CURRENT_TIMING.reset(token)
-        except ApiError as error:
+        except Exception as failure:
+            error = failure if isinstance(failure, ApiError) else internal_error()
+            if error is not failure:
+                log.exception("batch command %s: internal error", key)
             results.maps["result_error"][key] = error.body()
             if error.code == "insufficient_scope":
                 # Inside batch a portal reports the scope failure without a description (batch.md).
                 results.maps["result_error"][key]["error_description"] = ""
+            if command is not None:
+                _refused(command, error)
             if halt:
                 break
             continue
-        except Exception:
-            log.exception("batch command %s: internal error", key)
-            results.maps["result_error"][key] = internal_error().body()
-            if halt:
-                break
-            continue
+        finally:
+            if command is not None:
+                command.duration = time.time() - command.started
         if isinstance(result, ListPage):
             results.maps["result"][key] = result.items
             results.maps["result_total"][key] = result.total
@@ -225,3 +233,21 @@ def batch(calls: Calls) -> dict[str, Any]:
             results.maps["result"][key] = result
         results.maps["result_time"][key] = timing.as_dict()
     return results.body()
+
+
+def _noted(note: CallNote, key: str, raw: Any, ready: Prepared, started: float) -> CommandNote:
+    """The journal's record of a command (test-portal.md T7), filled in as it runs; a command refused
+    before it ran is named as written."""
+    params: dict[str, Any] = {}
+    if isinstance(ready, ApiError):
+        name = str(raw).partition("?")[0].strip().strip("/").lower()
+    else:
+        name, params = ready
+    command = CommandNote(key, name, params, started, 0.0)
+    note.commands.append(command)
+    return command
+
+
+def _refused(command: CommandNote, error: ApiError) -> None:
+    command.status, command.error, command.error_description = error.status, error.code, error.description
+    command.why = error.why

@@ -99,7 +99,7 @@ class Dispatcher:
             if entry is None:
                 raise unknown_method(name)
             if not ctx.has_scope(entry.scope):
-                raise insufficient_scope()
+                raise insufficient_scope(scope_refusal(ctx, entry))
             if self.limits is not None:
                 self.limits.check(ctx, entry.name, tx)
             ran = True
@@ -124,7 +124,7 @@ class Dispatcher:
             return run(self.storage, write, fn, snapshot=snapshot, lock_wait=self.lock_wait)
         except BusyPastDeadline:
             log.warning("database busy past %.1f s: %s answered 503", self.lock_wait, what)
-            raise server_busy() from None
+            raise server_busy(f"the database stayed busy past {self.lock_wait:.1f} s") from None
 
     def authenticate(self, auth: Authenticator) -> AuthContext:
         """The caller of a request, in a read transaction of its own (before the call's)."""
@@ -141,7 +141,7 @@ class Dispatcher:
         # Inside the runner: a busy database or a rerun here answers as for any call (503), not 500.
         ctx = auth if isinstance(auth, AuthContext) else self._run(False, auth, True, entry.name)
         if not ctx.has_scope(entry.scope):
-            raise insufficient_scope()
+            raise insufficient_scope(scope_refusal(ctx, entry))
         started = time.perf_counter()
         faults = self.faults
 
@@ -153,3 +153,9 @@ class Dispatcher:
         calls = Calls(ctx, params, command, self.find, budget)
         result = entry.handler(calls)
         return result, time.perf_counter() - started
+
+
+def scope_refusal(ctx: AuthContext, entry: AnyMethod) -> str:
+    """Why a credential's scopes do not reach a method, for the journal."""
+    held = ",".join(sorted(ctx.scopes)) or "none"
+    return f"{entry.name} needs scope {entry.scope}; {ctx.credential()} has scope {held}"

@@ -37,4 +37,4 @@ ANSWERS: dict[type[crm.CrmError], tuple[int, str, str]] = {
 def api_error(error: crm.CrmError) -> ApiError:
     """``error`` as the portal answers it (a type not in the table answers as its nearest parent)."""
     status, code, text = next(ANSWERS[cls] for cls in type(error).__mro__ if cls in ANSWERS)
-    return ApiError(status, code, text.format_map(vars(error)))
+    return ApiError(status, code, text.format_map(vars(error)), why=error.why)

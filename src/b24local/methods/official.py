@@ -24,4 +24,6 @@ def official_methods() -> frozenset[str]:
 
 def unknown_method(name: str) -> ApiError:
     """404 Method not found!, marked as not implemented when a portal has the method."""
-    return method_not_found(listed=name.lower() in official_methods())
+    if name.lower() in official_methods():
+        return method_not_found(True, f"{name} is a Bitrix24 method that b24local does not implement")
+    return method_not_found(why=f"no method {name}" if name else "the path names no method")

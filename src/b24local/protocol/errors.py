@@ -13,17 +13,28 @@ NOT_IMPLEMENTED_HEADER: Header = (b"x-b24local-not-implemented", b"1")
 class ApiError(Exception):
     """A call failed in a way the caller is told about (contract protocol.md V3).
 
-    ``headers`` go into the HTTP answer beside the body; an error inside ``batch`` has none.
+    ``headers`` go into the HTTP answer beside the body; an error inside ``batch`` has none. ``why``:
+    the rule that refused, in words, for the journal only (test-portal.md T7); never in the answer, so
+    it may name what the caller is not told (the owner of an item, why a credential failed).
     """
 
-    __slots__ = ("code", "description", "headers", "status")
+    __slots__ = ("code", "description", "headers", "status", "why")
 
-    def __init__(self, status: int, code: str, description: str, headers: tuple[Header, ...] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        description: str,
+        headers: tuple[Header, ...] = (),
+        *,
+        why: str | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {description}")
         self.status = status
         self.code = code
         self.description = description
         self.headers = headers
+        self.why = why
 
     def body(self) -> dict[str, str]:
         return {"error": self.code, "error_description": self.description}
@@ -35,34 +46,35 @@ def bad_request(description: str, code: str = "") -> ApiError:
 
 
 # System errors (contract protocol.md, table "System errors").
-def no_auth_found() -> ApiError:
-    return ApiError(401, "NO_AUTH_FOUND", "Wrong authorization data")
+def no_auth_found(why: str | None = None) -> ApiError:
+    return ApiError(401, "NO_AUTH_FOUND", "Wrong authorization data", why=why)
 
 
-def invalid_credentials() -> ApiError:
-    return ApiError(401, "INVALID_CREDENTIALS", "Invalid request credentials")
+def invalid_credentials(why: str | None = None) -> ApiError:
+    return ApiError(401, "INVALID_CREDENTIALS", "Invalid request credentials", why=why)
 
 
-def invalid_token() -> ApiError:
-    return ApiError(401, "invalid_token", "The access token provided is invalid.")
+def invalid_token(why: str | None = None) -> ApiError:
+    return ApiError(401, "invalid_token", "The access token provided is invalid.", why=why)
 
 
-def expired_token() -> ApiError:
-    return ApiError(401, "expired_token", "The access token provided has expired")
+def expired_token(why: str | None = None) -> ApiError:
+    return ApiError(401, "expired_token", "The access token provided has expired", why=why)
 
 
-def insufficient_scope() -> ApiError:
+def insufficient_scope(why: str | None = None) -> ApiError:
     return ApiError(
         403,
         "insufficient_scope",
         "The request requires higher privileges than provided by the webhook token",
+        why=why,
     )
 
 
-def method_not_found(listed: bool = False) -> ApiError:
+def method_not_found(listed: bool = False, why: str | None = None) -> ApiError:
     """``listed``: the method is on the official list (a portal has it), so the answer says so."""
     headers = (NOT_IMPLEMENTED_HEADER,) if listed else ()
-    return ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!", headers)
+    return ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!", headers, why=why)
 
 
 def invalid_request(description: str) -> ApiError:
@@ -77,6 +89,8 @@ def internal_error() -> ApiError:
     return ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")
 
 
-def server_busy() -> ApiError:
+def server_busy(why: str | None = None) -> ApiError:
     """The database stayed locked past the retry bound: nothing was written, the client may retry."""
-    return ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests: the database is busy, try again")
+    return ApiError(
+        503, "QUERY_LIMIT_EXCEEDED", "Too many requests: the database is busy, try again", why=why
+    )

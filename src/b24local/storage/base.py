@@ -247,6 +247,11 @@ class AccessStore(Protocol):
         those of its departments and of their parent departments (one query)."""
         ...
 
+    def role_grants(self, user_id: int) -> list[tuple[str, str, str, int]]:
+        """(role name, entity name, action, level) of every role the user holds, as :meth:`role_levels`
+        finds them, each once, sorted (read only to explain a refusal)."""
+        ...
+
     def department_members(self, user_id: int) -> tuple[frozenset[int], frozenset[int]]:
         """Users in the user's departments, and users in those or any of their sub-departments (one
         query). Both are empty for a user in no department."""
@@ -292,8 +297,9 @@ class CrmStore(Protocol):
     def primaries(self, kind: BindingKind, owner_ids: Sequence[int]) -> dict[int, int]: ...
     def references_clear(self, entity: EntityType, column: str, target_id: int) -> None: ...
     def crm_reset(self, entities: Sequence[EntityType], bindings: Sequence[BindingKind]) -> None:
-        """Remove every record of ``entities``, every binding of ``bindings`` and every multifield,
-        and start their ids at 1 again (test-portal.md T3), in this one transaction."""
+        """Remove every record of ``entities``, every binding of ``bindings``, every multifield and
+        every journal entry, and start the records' ids at 1 again (test-portal.md T3), in this one
+        transaction."""
         ...
 
     def pipeline_exists(self, entity: EntityType, pipeline_id: int) -> bool:
@@ -358,8 +364,37 @@ class SnapshotStore(Protocol):
         ...
 
 
+class JournalStore(Protocol):
+    """The request journal shared by every server process of the database (test-portal.md T7): pages
+    of entries, each page a compressed JSON array that one process appends at once."""
+
+    def journal_append(self, count: int, at: float, entries: bytes, keep: int) -> int:
+        """Add a page of ``count`` entries (the latest of them at ``at``), giving them the next ``count``
+        ids in a row, never given before, not even after a clear; drop the pages whose entries are all
+        ``keep`` ids or more older than its newest. The page's newest id. A write."""
+        ...
+
+    def journal_pages(
+        self, after_id: int | None, since: float | None
+    ) -> tuple[int, list[tuple[int, int, bytes]]]:
+        """The newest entry id (0: none), and (newest id, entry count, entries) of every page that may
+        hold an entry after ``after_id`` and at or after ``since`` (any order)."""
+        ...
+
+    def journal_clear(self) -> None: ...
+
+
 class Transaction(
-    UserStore, OAuthStore, LimitStore, FaultStore, AccessStore, CrmStore, SeedStore, SnapshotStore, Protocol
+    UserStore,
+    OAuthStore,
+    LimitStore,
+    FaultStore,
+    AccessStore,
+    CrmStore,
+    SeedStore,
+    SnapshotStore,
+    JournalStore,
+    Protocol,
 ):
     """One transaction: every part of the port. A consumer names the narrow part it uses."""
 

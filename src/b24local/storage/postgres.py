@@ -260,6 +260,16 @@ class PostgresTransaction(PostgresSnapshots, SqlTransaction):
             f"coalesce(pg_sequence_last_value(pg_get_serial_sequence('{table}', 'id')), 1)))"
         )
 
+    def _journal_last_id(self, count: int) -> int:
+        """From the identity's sequence, ``count`` in a row: other servers' appends wait for the table
+        lock (readers do not), so that no one takes an id between the two statements."""
+        self.conn.execute("LOCK TABLE journal IN EXCLUSIVE MODE")
+        first = self._one("SELECT nextval(pg_get_serial_sequence('journal', 'id'))")
+        last = int(first) + count - 1
+        if count > 1:
+            self.conn.execute("SELECT setval(pg_get_serial_sequence('journal', 'id'), %s)", (last,))
+        return last
+
     def _lock_owner(self, kind: BindingKind, owner_id: int) -> None:
         """Lock the owner row before the first read or write of its bindings in a write call."""
         if not self.writing or (kind.owner.table, owner_id) in self._locked:

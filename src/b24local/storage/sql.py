@@ -10,6 +10,7 @@ from b24local.storage.sql_auth import OAuthSql, UserSql
 from b24local.storage.sql_compiler import SqlCompiler
 from b24local.storage.sql_crm import CrmSql, access_columns, access_from, bindings_from_rows
 from b24local.storage.sql_faults import FaultSql
+from b24local.storage.sql_journal import JournalSql
 from b24local.storage.sql_limits import LimitSql
 from b24local.storage.sql_roles import RoleSql
 from b24local.storage.sql_seed import SeedSql
@@ -23,5 +24,5 @@ __all__ = [
 ]
 
 
-class SqlTransaction(UserSql, OAuthSql, LimitSql, FaultSql, RoleSql, CrmSql, SeedSql):
+class SqlTransaction(UserSql, OAuthSql, LimitSql, FaultSql, RoleSql, CrmSql, SeedSql, JournalSql):
     """The :class:`~b24local.storage.base.Transaction` methods both SQL backends share."""

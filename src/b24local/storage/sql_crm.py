@@ -128,7 +128,8 @@ class CrmSql(SqlBase):
 
     def crm_reset(self, entities: Sequence[EntityType], bindings: Sequence[BindingKind]) -> None:
         numbered = ["crm_multifield", *(e.table for e in entities)]
-        tables = [*dict.fromkeys(k.table for k in bindings), *numbered]  # bindings before what they name
+        # Bindings before what they name; the journal's ids go on (a reader's ``since`` stays valid).
+        tables = [*dict.fromkeys(k.table for k in bindings), *numbered, "journal"]
         self._lock_tables(tables)
         for table in tables:
             self.conn.execute(f"DELETE FROM {table}")

@@ -121,6 +121,12 @@ class SqliteTransaction(SqliteSnapshots, SqlTransaction):
         seq = self._one("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
         return int(seq or 0)
 
+    def _journal_last_id(self, count: int) -> int:
+        """After the highest id AUTOINCREMENT ever gave (the write lock is held: no one else takes them);
+        inserting the last moves ``sqlite_sequence`` on."""
+        last = self._one("SELECT seq FROM sqlite_sequence WHERE name = 'journal'") or 0
+        return int(last) + count
+
     def owner_with_bindings(self, kind: BindingKind, owner_id: int) -> tuple[Row | None, list[Binding]]:
         """One row: the owner's access columns and its bindings as one JSON array. Python's ``sqlite3``
         releases and retakes the GIL for every value it fetches (about a microsecond each here), so
