@@ -105,12 +105,12 @@ def test_an_option_added_to_serve_gets_its_variable_without_code() -> None:
     def build() -> argparse.ArgumentParser:
         parser = build_parser()
         serve = environment.subcommand(parser, "serve")
-        serve.add_argument("--journal-size", type=int, default=1000)
+        serve.add_argument("--ring-size", type=int, default=1000)
         serve.add_argument("--quiet-start", action=argparse.BooleanOptionalAction, default=True)
         return parser
 
-    args = serve_args([], {"B24LOCAL_JOURNAL_SIZE": "50", "B24LOCAL_QUIET_START": "no"}, build)
-    assert (args.journal_size, args.quiet_start) == (50, False)
+    args = serve_args([], {"B24LOCAL_RING_SIZE": "50", "B24LOCAL_QUIET_START": "no"}, build)
+    assert (args.ring_size, args.quiet_start) == (50, False)
 
 
 def test_the_help_names_each_options_variable() -> None:
@@ -177,4 +177,22 @@ def test_a_bad_variable_stops_serve_with_one_line(tmp_path: Path) -> None:
         2,
         "",
         "b24local: error: $B24LOCAL_PORT: invalid int value: 'eighty'\n",
+    )
+
+
+def test_the_test_portal_options_have_their_variables() -> None:
+    args = serve_args(
+        [],
+        {
+            "B24LOCAL_JOURNAL_SIZE": "50",
+            "B24LOCAL_LOG_FORMAT": "json",
+            "B24LOCAL_SEED": "/seed/crm.yaml",
+            "B24LOCAL_FAULTS": "/faults.json",
+        },
+    )
+    assert (args.journal_size, args.log_format, args.seed, args.faults) == (
+        50,
+        "json",
+        "/seed/crm.yaml",
+        "/faults.json",
     )

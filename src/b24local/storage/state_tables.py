@@ -65,4 +65,6 @@ NOT_STATE: tuple[str, ...] = (
     # Fault rules are the test's setup, not its data: a restore or a reset keeps them (T9).
     "fault_state",
     "fault_rule",
+    # The journal is what was sent, not the state: every reset and restore empties it instead (T3).
+    "journal",
 )
