@@ -18,7 +18,7 @@ from b24local import __version__, clock
 from b24local.admin import token as admin_token_module
 from b24local.auth import oauth
 from b24local.auth.limits import Limits
-from b24local.cli import parser
+from b24local.cli import flags
 from b24local.cli.parser import CliError
 from b24local.cli.progress import MigrationBar
 from b24local.cli.seed import seed_at_start
@@ -44,7 +44,7 @@ def webhook_code(args: argparse.Namespace) -> str | None:
     if given is None:
         return None
     try:
-        return parser.webhook_code(given)
+        return flags.webhook_code(given)
     except argparse.ArgumentTypeError as exc:
         raise CliError(f"${WEBHOOK_CODE_ENV}: {exc}") from None
 
