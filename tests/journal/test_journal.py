@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from b24local.auth import oauth
+from b24local.journal.entry import OAUTH_SECRETS, Call, shows_secrets
 from tests.conftest import InProcessServer, new_database, start_in_process
 from tests.journal.helpers import AUTH, TOKEN, entry, journal, shown
 
@@ -278,3 +279,25 @@ def test_a_faulted_call_says_which_rule_answered(portal: InProcessServer) -> Non
         "error_description": "Too many requests",
         "why": "fault rule [0] (method 'crm.lead.*') answered QUERY_LIMIT_EXCEEDED",
     }
+
+
+def test_a_page_is_masked_whenever_its_text_may_show_a_secret() -> None:
+    """The cheap way (a page made unmasked) is taken only when the bytes show no secret's name and no
+    webhook code of the page's calls: each of these forces the masked way."""
+    plain = Call(0.0, "POST", "/rest/1/***/crm.lead.get", "crm.lead.get", "hook_code_1")
+    plain.params = {"id": 5}
+    named = Call(0.0, "POST", "/rest/crm.lead.get", "crm.lead.get")
+    named.params = {"filter": {"TITLE": "x"}, "AUTH": "tok"}
+    echoed = Call(0.0, "POST", "/rest/1/***/crm.lead.list", "crm.lead.list", "hook_code_1")
+    echoed.params = {"filter": {"TITLE": "HOOK_CODE_1"}}
+    oauth_code = Call(0.0, "POST", "/oauth/token/", "oauth/token")
+    oauth_code.params, oauth_code.secrets = {"code": "abc123"}, OAUTH_SECRETS
+
+    def page_text(*calls: Call) -> bytes:
+        return json.dumps([call.unmasked_fields() for call in calls]).encode()
+
+    assert shows_secrets(page_text(plain), [plain]) is False
+    assert shows_secrets(page_text(plain, named), [plain, named]) is True
+    assert shows_secrets(page_text(echoed), [echoed]) is True
+    assert shows_secrets(page_text(oauth_code), [oauth_code]) is True
+    assert shows_secrets(page_text(plain), [plain, oauth_code]) is False

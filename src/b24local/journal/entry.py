@@ -179,11 +179,31 @@ class Call:
         login cache hands the same context to every call of a credential)."""
         return (self.http_method, self.path, id(self.ctx) if self.ctx is not None else id(self.credential))
 
-    def rows(self) -> list[Row]:
-        """The call's row, then one per batch command (linked to it when they are stored)."""
+    def head(self) -> tuple[Any, ...]:
+        """The fields a call's entries share: HTTP method, path and credential."""
         credential = credential_of(self.ctx) if self.ctx is not None else self.credential
-        params, hidden = redact([self.params, *(c.params for c in self.commands)], self.secrets, self.code)
-        head = (self.http_method, self.path, credential)
+        return (self.http_method, self.path, credential)
+
+    def unmasked_fields(self) -> tuple[Any, ...]:
+        """The fields of a call without batch commands, as :meth:`rows` gives them unmasked."""
+        return (
+            self.duration,
+            self.method,
+            None,
+            self.params,
+            self.status,
+            self.error,
+            self.error_description,
+            self.why,
+        )
+
+    def rows(self, masked: bool = True) -> list[Row]:
+        """The call's row, then one per batch command (linked to it when they are stored).
+        ``masked`` False: the parameters and texts as they are, for a page that :func:`shows_secrets`
+        then finds nothing to mask in (the cheap way of most calls)."""
+        values = [self.params, *(c.params for c in self.commands)]
+        params, hidden = redact(values, self.secrets, self.code) if masked else (values, ())
+        head = self.head()
         description, why = _hidden(self.error_description, hidden), _hidden(self.why, hidden)
         own = (self.duration, self.method, None, params[0], self.status, self.error, description, why)
         out: list[Row] = [(self.at, head, own)]
@@ -201,6 +221,19 @@ class Call:
             )
             out.append((command.started, head, fields))
         return out
+
+
+def shows_secrets(text: bytes, calls: list[Call]) -> bool:
+    """Might the JSON ``text`` of ``calls``' unmasked rows hold something to mask: a parameter named
+    like a secret (as a key or any text, in any case), or a webhook code of the calls? False means
+    masking would change nothing. Searched in the bytes, which is much cheaper than walking every
+    call's parameters."""
+    lowered = text.lower()
+    names = set().union(*(call.secrets for call in calls)) if calls else SECRETS
+    if any(b'"' + name.encode() + b'"' in lowered for name in names):
+        return True
+    codes = {call.code for call in calls if call.code is not None}
+    return any(code.lower().encode() in lowered for code in codes)
 
 
 def as_object(head: tuple[Any, ...] | list[Any], fields: tuple[Any, ...] | list[Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import orjson
 
 from b24local.clock import iso_utc
 from b24local.journal import logline
-from b24local.journal.entry import Call, as_object
+from b24local.journal.entry import Call, as_object, shows_secrets
 from b24local.storage.base import Storage, Transaction
 from b24local.storage.errors import StorageError
 from b24local.storage.runner import run
@@ -77,23 +77,33 @@ class _Page:
     def make(self) -> None:
         """``[heads, rows]``: the shared fields once each, and per entry [batch's place in the page or
         None, Unix time, user id, its head's place, fields]. A batch's commands follow it and name its
-        place, which becomes its id when the page gets its ids."""
+        place, which becomes its id when the page gets its ids. Made unmasked first: only a page whose
+        text may show a secret is made again with every call's secrets masked."""
+        text, rows = self._encoded(masked=False)
+        if shows_secrets(text, self.calls):
+            text, rows = self._encoded(masked=True)
+        # Compressed: a page of JSON shrinks about 15 times, and the database's cost is in its bytes.
+        self.text = zlib.compress(text, 1)
+        self.count, self.at = len(rows), max((row[1] for row in rows), default=0.0)
+        self.ready.set()
+
+    def _encoded(self, masked: bool) -> tuple[bytes, list[tuple[Any, ...]]]:
         heads: dict[tuple[Any, ...], int] = {}
         shared: list[tuple[Any, ...]] = []
         rows: list[tuple[Any, ...]] = []
         for call in self.calls:
             user, batch, key = call.user_id(), None, call.head_key()
-            for at, head, fields in call.rows():
-                place = heads.get(key)
-                if place is None:
-                    place = heads[key] = len(shared)
-                    shared.append(head)
+            place = heads.get(key)
+            if place is None:
+                place = heads[key] = len(shared)
+                shared.append(call.head())
+            if not masked and not call.commands:  # most calls: no tuples made twice
+                rows.append((None, call.at, user, place, call.unmasked_fields()))
+                continue
+            for at, _, fields in call.rows(masked):
                 rows.append((batch, at, user, place, fields))
                 batch = len(rows) - 1 if batch is None else batch
-        # Compressed: a page of JSON shrinks about 15 times, and the database's cost is in its bytes.
-        self.text = zlib.compress(orjson.dumps((shared, rows), option=orjson.OPT_NON_STR_KEYS), 1)
-        self.count, self.at = len(rows), max((row[1] for row in rows), default=0.0)
-        self.ready.set()
+        return orjson.dumps((shared, rows), option=orjson.OPT_NON_STR_KEYS), rows
 
     def writer(self, keep: int) -> Callable[[Transaction], int]:
         return lambda tx: tx.journal_append(self.count, self.at, self.text, keep)
@@ -150,7 +160,7 @@ class Journal:
                 del self._buffer[: waiting - self.size]
         if self._thread is None:
             self._start()
-        elif waiting >= FLUSH_AT:
+        elif waiting == FLUSH_AT:  # once: every set() takes the event's lock
             self._wake.set()
 
     def _start(self) -> None:
