@@ -43,6 +43,8 @@ test-fast: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/state.py
+	$(BIN)/python bench/seed.py
+	$(BIN)/python bench/journal_cost.py
 
 # Server CPU per worst-shaped request (at most the body limit) against 0.2 s (docs/performance.md).
 bench-budget: $(TEST_STAMP)
