@@ -33,6 +33,7 @@ from b24local.protocol.cors import Cors
 from b24local.protocol.envelope import CURRENT_TIMING, JSON_TYPE, CallTiming, render, success_body
 from b24local.protocol.errors import (
     ApiError,
+    BodyTooLarge,
     Header,
     entity_too_large,
     internal_error,
@@ -50,10 +51,6 @@ log = logging.getLogger("b24local")
 
 #: What an ``OPTIONS`` request is told (HEAD runs a method as GET does, as behind a portal's nginx).
 ALLOW = b"GET, HEAD, POST, OPTIONS"
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class App:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -16,9 +15,8 @@ Send = Callable[[Message], Awaitable[None]]
 ReadBody = Callable[[], Awaitable[bytes]]
 Headers = list[tuple[bytes, bytes]]
 
-#: The query string of the admin request being served, for resources that take filters (a resource's
-#: handler is given its path, not the request's scope).
-QUERY: ContextVar[bytes] = ContextVar("QUERY", default=b"")
+#: A resource that reads the request's head too (its content type, its query string).
+ScopedHandler = Callable[[Scope, ReadBody, Send], Awaitable[None]]
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from urllib.parse import parse_qsl
 
-from b24local.admin.http import QUERY, ReadBody, Send, error_body, send_json
+from b24local.admin.http import ReadBody, Scope, ScopedHandler, Send, error_body, send_json
 from b24local.journal.journal import Journal, JournalFilter
 from b24local.storage.errors import BusyPastDeadline
 
@@ -27,10 +27,11 @@ class BadFilter(ValueError):
     pass
 
 
-def journal_handler(journal: Journal) -> Handler:
-    """The resource (its filters read from the request's query string, admin.http.QUERY)."""
+def journal_handler(journal: Journal) -> ScopedHandler:
+    """The resource (its filters read from the request's query string)."""
 
-    async def handle(http_method: str, path: str, read_body: ReadBody, send: Send) -> None:
+    async def handle(scope: Scope, read_body: ReadBody, send: Send) -> None:
+        http_method = scope["method"]
         if http_method not in ("GET", "HEAD", "DELETE"):
             refusal = error_body("METHOD_NOT_ALLOWED", "Use GET or DELETE")
             await send_json(send, 405, refusal, http_method, [(b"allow", b"GET, HEAD, DELETE")])
@@ -44,7 +45,7 @@ def journal_handler(journal: Journal) -> Handler:
                 journal.clear()
                 await send_json(send, 200, {"cleared": True}, http_method)
                 return
-            where, limit = read_filter(QUERY.get().decode("latin-1"))
+            where, limit = read_filter(bytes(scope.get("query_string", b"")).decode("latin-1"))
             entries = journal.read(where, limit)
         except BadFilter as bad:
             await send_json(send, 400, error_body("INVALID_REQUEST", str(bad)), http_method)

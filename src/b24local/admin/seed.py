@@ -9,11 +9,11 @@ portal's administration is not served alongside heavy traffic.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
-from b24local.admin.http import ReadBody, Scope, Send, error_body, header, send_json
+from b24local.admin.http import ReadBody, Scope, ScopedHandler, Send, error_body, header, send_json
 from b24local.crm import seed as seeding
+from b24local.protocol.errors import BodyTooLarge
 from b24local.storage.base import Storage
 from b24local.storage.errors import BusyPastDeadline
 from b24local.storage.runner import run
@@ -22,8 +22,6 @@ SEED_PATH = "/_b24local/seed"
 EXPORT_PATH = "/_b24local/export"
 #: The content types of an export (and of the seed bodies read as such).
 CONTENT_TYPES = {"json": b"application/json", "yaml": b"application/yaml; charset=utf-8"}
-
-ScopedHandler = Callable[[Scope, ReadBody, Send], Awaitable[None]]
 
 
 async def _refuse(send: Send, http_method: str, status: int, code: str, why: str) -> None:
@@ -41,7 +39,6 @@ def seed_handler(storage: Storage) -> ScopedHandler:
         if http_method != "POST":
             await _wrong_method(send, http_method, "POST")
             return
-        from b24local.app import BodyTooLarge  # the app imports this module
 
         try:
             body = await read_body()

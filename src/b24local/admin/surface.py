@@ -15,7 +15,16 @@ from collections.abc import Awaitable, Callable
 from b24local.admin import fault_admin, reset, seed, snapshots, token
 from b24local.admin import journal as journal_resource
 from b24local.admin.health import health
-from b24local.admin.http import QUERY, Headers, ReadBody, Scope, Send, error_body, header, send_json
+from b24local.admin.http import (
+    Headers,
+    ReadBody,
+    Scope,
+    ScopedHandler,
+    Send,
+    error_body,
+    header,
+    send_json,
+)
 from b24local.config import Config
 from b24local.journal.journal import Journal
 from b24local.methods import openapi
@@ -45,15 +54,15 @@ class AdminSurface:
         self.routes[fault_admin.PATH] = fault_admin.faults_handler(storage)
         if journal is not None:
             self.routes[reset.PATH] = journal_resource.flushing_first(journal, self.routes[reset.PATH])
-            self.routes[journal_resource.PATH] = journal_resource.journal_handler(journal)
         #: Resources that read the request's head too (its content type, its query).
-        self.scoped_routes: dict[str, seed.ScopedHandler] = seed.routes(storage)
+        self.scoped_routes: dict[str, ScopedHandler] = seed.routes(storage)
+        if journal is not None:
+            self.scoped_routes[journal_resource.PATH] = journal_resource.journal_handler(journal)
         #: The resources behind the token that serve a path and everything under it (``PREFIX/…``).
         self.prefixes: dict[str, Handler] = {snapshots.PREFIX: snapshots.SnapshotsHandler(storage)}
 
     async def handle(self, scope: Scope, read_body: ReadBody, send: Send) -> None:
         path, http_method = scope["path"], scope["method"]
-        QUERY.set(scope["query_string"])
         if path == HEALTH_PATH:
             # A health answer is about now: no cache may keep it.
             await self._public(http_method, send, self._health, [(b"cache-control", b"no-store")])

@@ -10,6 +10,10 @@ Header = tuple[bytes, bytes]
 NOT_IMPLEMENTED_HEADER: Header = (b"x-b24local-not-implemented", b"1")
 
 
+class BodyTooLarge(Exception):
+    """A request's body is over the limit (``max_body_bytes``): read no further, answer 413."""
+
+
 class ApiError(Exception):
     """A call failed in a way the caller is told about (contract protocol.md V3).
 
