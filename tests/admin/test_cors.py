@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from b24local.cli.parser import CliError, build_parser
+from b24local.cli.flags import CliError
+from b24local.cli.parser import build_parser
 from tests.conftest import InProcessServer, new_database, start_in_process
 
 APP = "https://app.example.test"

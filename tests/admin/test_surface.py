@@ -16,7 +16,8 @@ import pytest
 
 from b24local.auth import oauth
 from b24local.auth.webhooks import hash_secret
-from b24local.cli.parser import CliError, build_parser
+from b24local.cli.flags import CliError
+from b24local.cli.parser import build_parser
 from b24local.cli.serve import serving_config
 from tests.conftest import InProcessServer, missing_tool, new_database, start_in_process, start_server
 from tests.pgcluster import Cluster, find_bindir

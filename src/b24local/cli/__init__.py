@@ -18,7 +18,8 @@ import sys
 
 from b24local.cli import environment, serve
 from b24local.cli.admin import USER_COMMANDS, app_create, db_reset, db_upgrade
-from b24local.cli.parser import CliError, build_parser
+from b24local.cli.flags import CliError
+from b24local.cli.parser import build_parser
 from b24local.cli.seed import export_command, seed_command
 from b24local.cli.serve import serving_storage
 from b24local.cli.snapshots import SNAPSHOT_COMMANDS

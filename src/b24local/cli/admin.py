@@ -9,7 +9,7 @@ import argparse
 
 from b24local.admin import state
 from b24local.auth import oauth
-from b24local.cli.parser import CliError
+from b24local.cli.flags import CliError
 from b24local.cli.progress import MigrationBar
 from b24local.cli.serve import webhook_code
 from b24local.cli.snapshots import snapshot_restore

@@ -1,8 +1,13 @@
-"""Flags several commands share: where the database is, and a webhook code as given."""
+"""What several commands share: the error a command prints, where the database is, a webhook code."""
 
 from __future__ import annotations
 
 import argparse
+
+
+class CliError(Exception):
+    """A one-line message for the user."""
+
 
 DATABASE_HELP = (
     "sqlite:///path, a bare file path (./x.db), or postgresql://user:password@host:port/db "

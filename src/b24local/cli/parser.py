@@ -9,14 +9,10 @@ from typing import Any, NoReturn
 
 from b24local import __version__
 from b24local.cli import environment
-from b24local.cli.flags import add_database, webhook_code
+from b24local.cli.flags import CliError, add_database, webhook_code
 from b24local.cli.serve_options import add_serve_arguments
 from b24local.crm.entities import ENTITIES
 from b24local.crm.permissions import ACTIONS, Level
-
-
-class CliError(Exception):
-    """A one-line message for the user."""
 
 
 #: What ``--database`` says in every command's help.

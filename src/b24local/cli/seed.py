@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from b24local.cli.parser import CliError
+from b24local.cli.flags import CliError
 from b24local.cli.progress import MigrationBar, Progress
 from b24local.config import database_url
 from b24local.crm import seed as seeding

@@ -19,7 +19,7 @@ from b24local.admin import token as admin_token_module
 from b24local.auth import oauth
 from b24local.auth.limits import Limits
 from b24local.cli import flags
-from b24local.cli.parser import CliError
+from b24local.cli.flags import CliError
 from b24local.cli.progress import MigrationBar
 from b24local.cli.seed import seed_at_start
 from b24local.cli.webhooks import bootstrap

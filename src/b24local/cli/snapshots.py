@@ -9,8 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from b24local.admin import state
-from b24local.cli.flags import add_database, webhook_code
-from b24local.cli.parser import CliError
+from b24local.cli.flags import CliError, add_database, webhook_code
 from b24local.config import database_url
 from b24local.storage.base import SnapshotInfo, Storage
 from b24local.storage.open import open_storage

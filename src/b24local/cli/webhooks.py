@@ -10,7 +10,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from b24local.auth.webhooks import FIRST_SCOPES, hash_secret, make_first_user, new_code
-from b24local.cli.parser import CliError
+from b24local.cli.flags import CliError
 from b24local.config import Config, database_url
 from b24local.storage.base import Storage, UserStore
 from b24local.storage.open import open_storage
