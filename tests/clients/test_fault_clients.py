@@ -90,25 +90,17 @@ def tokens(server: LiveServer, client_id: str, secret: str) -> dict[str, Any]:
         server.base_url + "/oauth/authorize/", params={"client_id": client_id, "state": "s"}
     )
     code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
-    grant = {
-        "grant_type": "authorization_code",
-        "client_id": client_id,
-        "client_secret": secret,
-        "code": code,
-    }
-    answer = server.client.post(server.base_url + "/oauth/token/", data=grant)
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
+    return _granted(server, client_id, secret, grant_type="authorization_code", code=code)
 
 
 def refreshed(server: LiveServer, client_id: str, secret: str, refresh_token: str) -> dict[str, Any]:
-    grant = {
-        "grant_type": "refresh_token",
-        "client_id": client_id,
-        "client_secret": secret,
-        "refresh_token": refresh_token,
-    }
-    answer = server.client.post(server.base_url + "/oauth/token/", data=grant)
+    return _granted(server, client_id, secret, grant_type="refresh_token", refresh_token=refresh_token)
+
+
+def _granted(server: LiveServer, client_id: str, secret: str, **grant: str) -> dict[str, Any]:
+    """The /oauth/token/ answer to ``grant`` from the application ``client_id``."""
+    data = {**grant, "client_id": client_id, "client_secret": secret}
+    answer = server.client.post(server.base_url + "/oauth/token/", data=data)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
 

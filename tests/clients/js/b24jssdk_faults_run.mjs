@@ -7,7 +7,8 @@
 // Adds one lead with crm.lead.add and prints one JSON object (one line): the call's outcome and, for
 // OAuth, the token pairs the SDK refreshed to.
 
-import { B24Hook, B24OAuth } from '@bitrix24/b24jssdk'
+import { B24Hook } from '@bitrix24/b24jssdk'
+import { oauthClient } from './oauth_client.mjs'
 
 const [mode, arg] = process.argv.slice(2)
 const refreshed = []
@@ -15,25 +16,7 @@ let b24
 if (mode === 'hook') {
   b24 = B24Hook.fromWebhookUrl(arg)
 } else {
-  const config = JSON.parse(arg)
-  const t = config.tokens
-  b24 = new B24OAuth(
-    {
-      applicationToken: '',
-      userId: t.user_id,
-      memberId: t.member_id,
-      accessToken: t.access_token,
-      refreshToken: t.refresh_token,
-      expires: t.expires,
-      expiresIn: t.expires_in,
-      scope: t.scope,
-      domain: t.domain,
-      clientEndpoint: t.client_endpoint,
-      serverEndpoint: t.server_endpoint,
-      status: t.status
-    },
-    { clientId: config.clientId, clientSecret: config.clientSecret }
-  )
+  b24 = oauthClient(JSON.parse(arg))
   b24.setCallbackRefreshAuth(async ({ authData }) => {
     refreshed.push({ access_token: authData.access_token, refresh_token: authData.refresh_token })
   })

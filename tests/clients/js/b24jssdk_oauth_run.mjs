@@ -7,28 +7,9 @@
 // must refresh against server_endpoint's /oauth/token/ by itself and repeat the call.
 // Prints one JSON object (one line): the call's outcome and the token pairs the SDK ended with.
 
-import { B24OAuth } from '@bitrix24/b24jssdk'
+import { oauthClient } from './oauth_client.mjs'
 
-const config = JSON.parse(process.argv[2])
-const t = config.tokens
-
-const b24 = new B24OAuth(
-  {
-    applicationToken: '',
-    userId: t.user_id,
-    memberId: t.member_id,
-    accessToken: t.access_token,
-    refreshToken: t.refresh_token,
-    expires: t.expires,
-    expiresIn: t.expires_in,
-    scope: t.scope,
-    domain: t.domain,
-    clientEndpoint: t.client_endpoint,
-    serverEndpoint: t.server_endpoint,
-    status: t.status
-  },
-  { clientId: config.clientId, clientSecret: config.clientSecret }
-)
+const b24 = oauthClient(JSON.parse(process.argv[2]))
 
 const refreshed = []
 b24.setCallbackRefreshAuth(async ({ authData }) => {
