@@ -40,7 +40,6 @@ from b24local.protocol.errors import (
 )
 from b24local.protocol.params import decode_params
 from b24local.storage.base import Storage, Transaction
-from b24local.storage.open import open_storage
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,12 +73,7 @@ class App:
         self.login_cache = LoginCache()
         self.limits.connect(storage, self.dispatcher.lock_wait)
         #: The request journal (T7) and the log line per call (T8).
-        # SQLite: pages are written on this connection (another connection's write would empty its
-        # page cache); PostgreSQL: on a connection of the journal's own thread.
-        side = (
-            None if config.database_url.startswith("sqlite:") else lambda: open_storage(config.database_url)
-        )
-        self.journal = Journal(storage, config.journal_size, side, config.log_format)
+        self.journal = Journal(storage, config.journal_size, config.log_format)
         #: /_b24local/: the test portal's own surface (admin/).
         self.admin = AdminSurface(config, storage, self.journal)
         #: CORS (T10), only with ``serve --cors-origin``.
@@ -157,7 +151,7 @@ class App:
             await self.oauth.handle(scope, read_body, send)
             return
         call = await oauth_call(self.oauth.handle, scope, read_body, send, start)
-        call.duration = time.time() - start
+        call.duration = int((time.time() - start) * 1_000_000)
         self.journal.record(call)
 
     async def _rest(self, scope: Scope, receive: Receive, send: Send, timing: CallTiming) -> None:
@@ -243,7 +237,7 @@ class App:
             CURRENT_NOTE.reset(note_token)
             if note is not None:
                 call.commands = note.commands
-        call.duration = time.time() - call.at
+        call.duration = int((time.time() - call.at) * 1_000_000)
         self.journal.record(call)
 
     def _handle(

@@ -21,7 +21,7 @@ CALLS = 24
 
 
 def poll(server: LiveServer, count: int, deadline: float = 10.0) -> list[dict[str, Any]]:
-    """The journal once it holds ``count`` entries (the other processes flush within 0.1 s)."""
+    """The journal once it holds ``count`` entries (the other processes flush within 0.25 s)."""
     end = time.monotonic() + deadline
     while True:
         entries: list[dict[str, Any]] = server.raw(

@@ -4,21 +4,18 @@ Secrets never enter an entry: parameters named like a credential are replaced by
 of the decoded parameters, and so is every other occurrence of such a value and of the webhook code of
 the path, in any text (``/rest/1/***/crm.lead.get``).
 
-An entry travels as a :data:`Row` of tuples (the page a process appends stores them, the fields a
-call's entries share once per page) and becomes an object when it is read (:func:`as_object`): tuples
-cost a call less to make and the database less to store than objects with their keys.
+A call's entries are kept in a page's columns (page.py) and become objects when they are read
+(:func:`as_object`); a log line takes them as :data:`Row` tuples (:meth:`Call.rows`).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from b24local.auth.context import AuthContext
+from b24local.protocol.address import MASK
 from b24local.protocol.call_note import CommandNote
 
-#: What replaces a secret.
-MASK = "***"
 #: Parameter names whose values are secrets wherever they appear (compared in lower case).
 SECRETS = frozenset({"auth", "access_token", "refresh_token", "client_secret", "password"})
 #: Under /oauth/ also the authorization code and the webhook URL that signs a user in.
@@ -76,10 +73,12 @@ class _Redaction:
 _PLAIN = frozenset({int, float, bool, type(None)})
 
 
-def redact(values: list[Any], secrets: frozenset[str], code: str | None) -> tuple[list[Any], tuple[str, ...]]:
-    """Copies of ``values`` (a call's parameters and its commands') with their secrets masked, and the
-    texts masked in them (the code, the secrets' values), for the call's other texts."""
-    hidden = () if code is None else (code,)
+def redact(
+    values: list[Any], secrets: frozenset[str], hidden: tuple[str, ...]
+) -> tuple[list[Any], tuple[str, ...]]:
+    """Copies of ``values`` (a call's parameters and its commands') with their secrets masked and the
+    texts ``hidden`` (webhook codes) too; and the texts masked in them (those, and the secrets'
+    values), for the call's other texts."""
     walk = _Redaction(secrets, hidden)
     copies = [walk.copy(value) for value in values]
     if walk.found:  # a token given as a parameter also shows inside a batch command's text
@@ -95,70 +94,37 @@ def hide(text: str, hidden: tuple[str, ...]) -> str:
     return text
 
 
-@lru_cache(maxsize=1024)
-def masked_path(path: str, has_code: bool) -> str:
-    """``path`` with its webhook code (the second segment after ``rest``; ``has_code``: it has one)
-    replaced by ``***`` (a client calls the same few paths again and again)."""
-    if not has_code:
-        return path
-    segments = path.split("/")
-    present = [i for i, s in enumerate(segments) if s]
-    if len(present) >= 3:
-        segments[present[2]] = MASK
-    return "/".join(segments)
-
-
-def credential_of(ctx: AuthContext) -> dict[str, Any]:
-    """The credential as the journal shows it: the user and the webhook id or the app's client_id."""
-    if ctx.credential_kind == "webhook":
-        return {"user_id": ctx.user_id, "webhook_id": ctx.credential_id}
-    return {"user_id": ctx.user_id, "client_id": ctx.client_id}
-
-
 class Call:
-    """One journaled request, as the HTTP layer saw it end. Cheap to make (every call makes one): its
-    rows (redaction, the credential's form) are made later, off the request's path (:meth:`rows`)."""
+    """One journaled request, as the HTTP layer saw it end. Cheap to make (every call makes one): what
+    most calls leave as it is stays a class attribute, and the page takes its values when it ends
+    (page.py)."""
 
-    __slots__ = (
-        "at",
-        "code",
-        "commands",
-        "credential",
-        "ctx",
-        "duration",
-        "error",
-        "error_description",
-        "http_method",
-        "method",
-        "params",
-        "path",
-        "secrets",
-        "status",
-        "why",
-    )
+    #: Microseconds it took (whole: as precise as an entry shows it, and short in a page's text).
+    duration = 0
+    #: The decoded parameters (None: not decoded, as when a fault answered first).
+    params: Any = None
+    status = 200
+    error: str | None = None
+    error_description: str | None = None
+    why: str | None = None
+    #: Who called, as the journal shows it (AuthContext.shown), once the call knows.
+    credential: dict[str, Any] | None = None
+    #: Parameter names whose values are secrets in this call.
+    secrets = SECRETS
+    #: A batch's commands (every other call shares this empty list, never changed).
+    commands: list[CommandNote] = _NO_COMMANDS
 
     def __init__(self, at: float, http_method: str, path: str, method: str, code: str | None = None) -> None:
         self.at = at  # Unix seconds, when it came in
-        self.duration = 0.0  # seconds
         self.http_method = http_method
         self.path = path  # masked already
         self.method = method
         #: The webhook code of the path: masked wherever else it shows (a parameter, an error's text).
         self.code = code
-        self.params: Any = None
-        self.status = 200
-        #: Who called: the context a /rest/ call ran under, or the credential /oauth/ noted.
-        self.ctx: AuthContext | None = None
-        self.credential: dict[str, Any] | None = None
-        self.error: str | None = None
-        self.error_description: str | None = None
-        self.why: str | None = None
-        self.secrets = SECRETS
-        self.commands: list[CommandNote] = _NO_COMMANDS
 
     def noted(self, ctx: AuthContext) -> AuthContext:
-        """Keep the context the call authenticated as; returns it."""
-        self.ctx = ctx
+        """Keep who the call authenticated as; returns the context."""
+        self.credential = ctx.shown
         return ctx
 
     def refused(self, status: int, body: dict[str, Any], why: str | None) -> None:
@@ -169,79 +135,62 @@ class Call:
         self.error_description = None if description is None else str(description)
         self.why = why or self.error_description
 
-    def user_id(self) -> int | None:
-        if self.ctx is not None:
-            return self.ctx.user_id
-        return None if self.credential is None else self.credential.get("user_id")
-
-    def head_key(self) -> tuple[Any, ...]:
-        """What tells one call's shared fields from another's in a page, cheaply (the server's
-        login cache hands the same context to every call of a credential)."""
-        return (self.http_method, self.path, id(self.ctx) if self.ctx is not None else id(self.credential))
-
     def head(self) -> tuple[Any, ...]:
         """The fields a call's entries share: HTTP method, path and credential."""
-        credential = credential_of(self.ctx) if self.ctx is not None else self.credential
-        return (self.http_method, self.path, credential)
+        return (self.http_method, self.path, self.credential)
 
-    def unmasked_fields(self) -> tuple[Any, ...]:
-        """The fields of a call without batch commands, as :meth:`rows` gives them unmasked."""
-        return (
-            self.duration,
-            self.method,
-            None,
-            self.params,
-            self.status,
-            self.error,
-            self.error_description,
-            self.why,
-        )
+    def mask(self) -> None:
+        """Mask the call's secrets in place (a call without batch commands, as /oauth/ calls are)."""
+        (self.params,), hidden = redact([self.params], self.secrets, self._code())
+        self.error_description = hidden_in(self.error_description, hidden)
+        self.why = hidden_in(self.why, hidden)
 
-    def rows(self, masked: bool = True) -> list[Row]:
-        """The call's row, then one per batch command (linked to it when they are stored).
-        ``masked`` False: the parameters and texts as they are, for a page that :func:`shows_secrets`
-        then finds nothing to mask in (the cheap way of most calls)."""
+    def rows(self) -> list[Row]:
+        """The call's row, then one per batch command, with the secrets masked (for log lines, and
+        for a page that may show a secret)."""
         values = [self.params, *(c.params for c in self.commands)]
-        params, hidden = redact(values, self.secrets, self.code) if masked else (values, ())
+        params, hidden = redact(values, self.secrets, self._code())
         head = self.head()
-        description, why = _hidden(self.error_description, hidden), _hidden(self.why, hidden)
+        description, why = hidden_in(self.error_description, hidden), hidden_in(self.why, hidden)
         own = (self.duration, self.method, None, params[0], self.status, self.error, description, why)
         out: list[Row] = [(self.at, head, own)]
-        for command, command_params in zip(self.commands, params[1:], strict=True):
-            why = None if command.error is None else command.why or command.error_description
-            fields = (
-                command.duration,
-                command.method,
-                command.key,
-                command_params,
-                command.status,
-                command.error,
-                _hidden(command.error_description, hidden),
-                _hidden(why, hidden),
-            )
-            out.append((command.started, head, fields))
+        for (started, *fields), command_params in zip(self.command_fields(), params[1:], strict=True):
+            fields[3] = command_params
+            fields[6], fields[7] = hidden_in(fields[6], hidden), hidden_in(fields[7], hidden)
+            out.append((started, head, tuple(fields)))
         return out
 
+    def command_fields(self) -> list[list[Any]]:
+        """Per batch command: when it started, then its fields in the order of FIELDS, unmasked."""
+        out = []
+        for c in self.commands:
+            why = None if c.error is None else c.why or c.error_description
+            out.append(
+                [
+                    c.started,
+                    c.duration,
+                    c.method,
+                    c.key,
+                    c.params,
+                    c.status,
+                    c.error,
+                    c.error_description,
+                    why,
+                ]
+            )
+        return out
 
-def shows_secrets(text: bytes, calls: list[Call]) -> bool:
-    """Might the JSON ``text`` of ``calls``' unmasked rows hold something to mask: a parameter named
-    like a secret (as a key or any text, in any case), or a webhook code of the calls? False means
-    masking would change nothing. Searched in the bytes, which is much cheaper than walking every
-    call's parameters."""
-    lowered = text.lower()
-    names = set().union(*(call.secrets for call in calls)) if calls else SECRETS
-    if any(b'"' + name.encode() + b'"' in lowered for name in names):
-        return True
-    codes = {call.code for call in calls if call.code is not None}
-    return any(code.lower().encode() in lowered for code in codes)
+    def _code(self) -> tuple[str, ...]:
+        return () if self.code is None else (self.code,)
 
 
 def as_object(head: tuple[Any, ...] | list[Any], fields: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
-    """An entry's fields by name, in a stable order (its duration, kept in seconds, in milliseconds)."""
+    """An entry's fields by name, in a stable order (its duration, kept in microseconds, in
+    milliseconds)."""
     entry = dict(zip(FIELDS, fields, strict=True))
     http_method, path, credential = head
     return {
-        "duration_ms": round(entry["duration_ms"] * 1000, 3),
+        "duration_ms": entry["duration_ms"] / 1000,
         "http_method": http_method,
         "path": path,
         "credential": credential,
@@ -249,5 +198,5 @@ def as_object(head: tuple[Any, ...] | list[Any], fields: tuple[Any, ...] | list[
     }
 
 
-def _hidden(text: str | None, hidden: tuple[str, ...]) -> str | None:
+def hidden_in(text: str | None, hidden: tuple[str, ...]) -> str | None:
     return text if text is None or not hidden else hide(text, hidden)

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from b24local.journal.entry import OAUTH_SECRETS, Call, masked_path
+from b24local.journal.entry import OAUTH_SECRETS, Call
 from b24local.protocol.address import Address
 from b24local.protocol.call_note import CURRENT_NOTE, CallNote
 from b24local.protocol.params import decode_params
@@ -23,8 +23,7 @@ Handle = Callable[[MutableMapping[str, Any], ReadBody, Send], Awaitable[None]]
 def rest_call(scope: MutableMapping[str, Any], address: Address | None, at: float) -> Call:
     if address is None:
         return Call(at, scope["method"], scope["path"], "")
-    code = address.webhook_code
-    return Call(at, scope["method"], masked_path(scope["path"], code is not None), address.method, code)
+    return Call(at, scope["method"], address.shown_path, address.method, address.webhook_code)
 
 
 async def oauth_call(
@@ -60,6 +59,7 @@ async def oauth_call(
     call.credential = note.credential
     if status >= 400:
         call.refused(status, _error(b"".join(answer)), note.why)
+    call.mask()  # now: its secrets are not the /rest/ ones a page looks for
     return call
 
 

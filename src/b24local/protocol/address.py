@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+#: What a secret shows as wherever it would be shown (the journal, log lines).
+MASK = "***"
+
 
 @dataclass(frozen=True, slots=True)
 class Address:
@@ -12,6 +15,8 @@ class Address:
     fmt: str  # "json" or "xml"
     webhook_user: int | None = None  # set for /rest/{user}/{code}/{method}
     webhook_code: str | None = None
+    #: The path as it may be shown: its webhook code replaced by :data:`MASK`.
+    shown_path: str = ""
 
 
 #: A client calls the same few addresses again and again: parsing each once saves ~10 µs a request.
@@ -38,4 +43,13 @@ def parse_rest_path(path: str) -> Address | None:
         method, fmt = method[:-4], "xml"
     elif method.endswith(".json"):
         method = method[:-5]
-    return Address(method=method, fmt=fmt, webhook_user=user, webhook_code=code)
+    shown = path if code is None else _code_masked(path)
+    return Address(method=method, fmt=fmt, webhook_user=user, webhook_code=code, shown_path=shown)
+
+
+def _code_masked(path: str) -> str:
+    """``path`` with its second segment after ``rest`` (the webhook code) masked, empty ones kept."""
+    segments = path.split("/")
+    present = [i for i, s in enumerate(segments) if s]
+    segments[present[2]] = MASK
+    return "/".join(segments)
