@@ -40,10 +40,10 @@ _ROW = operator.attrgetter(
     "error_description",
     "why",
 )
-_AT = operator.attrgetter("at")
-_PARAMS = operator.attrgetter("params")
 _CODE = operator.attrgetter("code")
 _COMMANDS = operator.attrgetter("commands")
+#: A row's time, parameters and why (set for every refused call).
+_ROW_AT, _ROW_PARAMS, _ROW_WHY = operator.itemgetter(0), operator.itemgetter(6), operator.itemgetter(10)
 #: How a secret parameter's name shows in the JSON of parameters (searched in lower case).
 _QUOTED_SECRETS = tuple(b'"' + name.encode() + b'"' for name in sorted(SECRETS))
 
@@ -54,10 +54,10 @@ def make_chunk(calls: list[Call]) -> Chunk:
     batches = any(map(_COMMANDS, calls))
     rows, commands = _rows_with_commands(calls, masked=False) if batches else (list(map(_ROW, calls)), [])
     text = _text(rows, commands)
-    if _may_show_secrets(calls, text):
+    if _may_show_secrets(calls, rows, commands, text):
         rows, commands = _rows_with_commands(calls, masked=True)
         text = _text(rows, commands)
-    newest = max(map(_AT, calls), default=0.0)
+    newest = max(map(_ROW_AT, rows), default=0.0)
     for command in commands:
         newest = max(newest, command[1])
     return len(rows) + len(commands), newest, text
@@ -74,19 +74,23 @@ def _text(rows: list[tuple[Any, ...]], commands: list[list[Any]]) -> bytes:
     return orjson.dumps({"calls": rows, "commands": commands}, option=_JSON)
 
 
-def _may_show_secrets(calls: list[Call], text: bytes) -> bool:
-    """Might masking change the page: a parameter named like a secret (at any depth, in any case),
-    or a webhook code of its calls anywhere in it? Searched in bytes, which costs far less than
-    walking every call's parameters."""
-    values = list(map(_PARAMS, calls))
-    for call in filter(_COMMANDS, calls):
-        values.extend(command.params for command in call.commands)
-    params = orjson.dumps(values, option=_JSON).lower()
-    if any(name in params for name in _QUOTED_SECRETS):
+def _may_show_secrets(
+    calls: list[Call], rows: list[tuple[Any, ...]], commands: list[list[Any]], text: bytes
+) -> bool:
+    """Might masking change the chunk: a parameter named like a secret (at any depth, in any case),
+    or a webhook code of its calls in a parameter or a text? Searched in bytes, which costs far less
+    than walking every call's parameters; a chunk without refusals or commands has texts only in its
+    parameters."""
+    params = orjson.dumps([list(map(_ROW_PARAMS, rows)), [c[5] for c in commands]], option=_JSON)
+    lowered = params.lower()
+    if any(name in lowered for name in _QUOTED_SECRETS):
         return True
     codes = set(map(_CODE, calls))
     codes.discard(None)
-    return any(code.encode() in text for code in codes)
+    if not codes:
+        return False
+    where = text if commands or any(map(_ROW_WHY, rows)) else params
+    return any(code.encode() in where for code in codes)
 
 
 def _rows_with_commands(calls: list[Call], masked: bool) -> tuple[list[tuple[Any, ...]], list[list[Any]]]:
