@@ -88,7 +88,8 @@ def main() -> int:
             for server in servers.values():
                 server.stop()
     median = statistics.median(ratios)
-    print(f"on/off = {median:.3f} ({100 * (1 - median):.1f} % cost); rounds {min(ratios):.3f}–{max(ratios):.3f}")
+    spread = f"{min(ratios):.3f}–{max(ratios):.3f}"
+    print(f"on/off = {median:.3f} ({100 * (1 - median):.1f} % cost); rounds {spread}")
     return 0
 
 
