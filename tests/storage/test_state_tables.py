@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 
 from b24local.storage.open import open_storage
+from b24local.storage.sql_seed import STATE_PARTS
 from b24local.storage.state_tables import NOT_STATE, NUMBERED, STATE_TABLES
 from tests.pgcluster import Cluster
 
@@ -21,6 +22,15 @@ def test_the_lists_do_not_overlap() -> None:
     assert set(STATE) & set(NOT_STATE) == set()
     assert set(NUMBERED) <= set(STATE)
     assert len({label for _, label in STATE_TABLES}) == 19
+
+
+def test_the_seeds_parts_are_state_tables() -> None:
+    """A seed writes only the state; the parts with an ``id`` are the numbered ones."""
+    tables = {table: columns for table, columns in STATE_PARTS.values()}
+    assert set(tables) <= set(STATE)
+    assert sorted(t for t, columns in tables.items() if columns[0] == "id") == sorted(
+        set(tables) & set(NUMBERED)
+    )
 
 
 def test_every_sqlite_table_is_in_or_out_and_the_numbered_ones_count_ids(tmp_path: Path) -> None:

@@ -14,23 +14,24 @@ from typing import Any
 from b24local.model.entities import BindingKind, EntityType
 from b24local.storage.base import BindingRow, Row
 from b24local.storage.sql_base import SqlBase
+from b24local.storage.state_tables import NUMBERED
 
-#: The parts of the state besides CRM records: part → (table, columns, whether it has an ``id``).
+#: The parts of the state besides CRM records: part → (table, columns). Each table is one of the
+#: state's (state_tables.py STATE_TABLES), and ids go on after seeded ones where NUMBERED names it.
 #: Rows are read in the order of their first columns (their key).
-STATE_PARTS: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "user": ("b_user", ("id", "name", "last_name", "is_admin", "active", "crm_access"), True),
-    "department": ("b_department", ("id", "name", "parent_id"), True),
-    "user_department": ("b_user_department", ("user_id", "department_id"), False),
-    "role": ("crm_role", ("id", "name"), True),
-    "role_permission": ("crm_role_permission", ("role_id", "entity", "action", "level"), False),
-    "role_holder": ("crm_role_holder", ("role_id", "user_id", "department_id"), False),
-    "webhook": ("webhook", ("id", "user_id", "code_hash", "scope", "active"), True),
+STATE_PARTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "user": ("b_user", ("id", "name", "last_name", "is_admin", "active", "crm_access")),
+    "department": ("b_department", ("id", "name", "parent_id")),
+    "user_department": ("b_user_department", ("user_id", "department_id")),
+    "role": ("crm_role", ("id", "name")),
+    "role_permission": ("crm_role_permission", ("role_id", "entity", "action", "level")),
+    "role_holder": ("crm_role_holder", ("role_id", "user_id", "department_id")),
+    "webhook": ("webhook", ("id", "user_id", "code_hash", "scope", "active")),
     "app": (
         "oauth_app",
         ("id", "name", "client_id", "secret_hash", "scope", "redirect_uri", "version", "active"),
-        True,
     ),
-    "pipeline": ("crm_category", ("id", "entity_type_id", "name", "sort"), True),
+    "pipeline": ("crm_category", ("id", "entity_type_id", "name", "sort")),
 }
 
 
@@ -56,15 +57,15 @@ class SeedSql(SqlBase):
     # The state besides CRM records ------------------------------------------------------------------
 
     def state_rows(self, part: str) -> list[Row]:
-        table, columns, _ = STATE_PARTS[part]
+        table, columns = STATE_PARTS[part]
         order = "id" if "id" in columns else ", ".join(columns[:2])
         rows = self.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}").fetchall()
         return [dict(zip(columns, r, strict=True)) for r in rows]
 
     def state_insert(self, part: str, rows: Sequence[Row]) -> None:
-        table, columns, numbered = STATE_PARTS[part]
+        table, columns = STATE_PARTS[part]
         self._bulk(table, columns, [tuple(r.get(c) for c in columns) for r in rows])
-        if numbered and rows:
+        if table in NUMBERED and rows:
             self._ids_continue(table)
 
     def state_id_floor(self, part: str) -> int:
