@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from b24local.auth import oauth
 from tests.admin.fault_portal import ADMIN, TOKEN, cleared, counts, serve, set_rules, statuses
 from tests.conftest import InProcessServer, new_database, start_in_process
+from tests.oauth_apps import new_app, tokens
 
 JSON = "application/json; charset=utf-8"
 NGINX_502 = (
@@ -47,7 +46,6 @@ PORTAL_ANSWERS = {
         {"error": "invalid_token", "error_description": "The access token provided is invalid."},
     ),
 }
-REDIRECT = "https://app.example.test/callback"
 
 
 portal_server = pytest.fixture(scope="module")(serve)
@@ -213,8 +211,8 @@ def test_a_user_rule_faults_only_that_users_calls(portal: InProcessServer) -> No
 
 
 def test_an_app_rule_faults_only_that_apps_calls(portal: InProcessServer) -> None:
-    client_id, secret = _app(portal)
-    token = _access_token(portal, client_id, secret)
+    client_id, secret = new_app(portal, "Faults app")
+    token = str(tokens(portal, client_id, secret)["access_token"])
     set_rules(portal, [{"method": "crm.*", "app": client_id, "error": "expired_token"}])
     assert portal.call("crm.lead.list").status == 200  # the webhook is not the app
     answer = portal.raw("POST", "/rest/crm.lead.list", json={"auth": token})
@@ -222,27 +220,6 @@ def test_an_app_rule_faults_only_that_apps_calls(portal: InProcessServer) -> Non
     assert counts(portal) == [(1, 1)]
     portal.raw("DELETE", "/_b24local/faults", headers=ADMIN)
     assert portal.raw("POST", "/rest/crm.lead.list", json={"auth": token}).status_code == 200
-
-
-def _app(server: InProcessServer) -> tuple[str, str]:
-    store = server.storage()
-    try:
-        with store.write() as tx:
-            return oauth.create_app(tx, "Faults app", ("crm",), REDIRECT)
-    finally:
-        store.close()
-
-
-def _access_token(server: InProcessServer, client_id: str, secret: str) -> str:
-    approved = server.raw("GET", "/oauth/authorize/", params={"client_id": client_id, "state": "s"})
-    code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
-    params = {
-        "grant_type": "authorization_code",
-        "client_id": client_id,
-        "client_secret": secret,
-        "code": code,
-    }
-    return str(server.raw("GET", "/oauth/token/", params=params).json()["access_token"])
 
 
 # --- batch ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from b24pysdk import BitrixToken, BitrixWebhook, Client
@@ -31,13 +31,12 @@ from b24pysdk.credentials import BitrixApp
 from b24pysdk.credentials.auth import RenewedOAuth
 from fast_bitrix24 import Bitrix
 
-from b24local.auth import oauth
 from tests.clients.runtime import JS_DIR, node_with_sdk, run_node
 from tests.conftest import LiveServer, start_server
+from tests.oauth_apps import new_app, refreshed, tokens
 
 TOKEN = "adm-client-faults"
 ADMIN = {"authorization": f"Bearer {TOKEN}"}
-REDIRECT = "https://app.example.test/callback"
 
 
 def _serve(folder: Path, *extra: str) -> LiveServer:
@@ -73,36 +72,6 @@ def counts(server: LiveServer) -> list[tuple[int, int]]:
 
 def lead_title(server: LiveServer, lead_id: int) -> str:
     return str(server.call("crm.lead.get", {"id": lead_id}).result["TITLE"])
-
-
-def new_app(server: LiveServer) -> tuple[str, str]:
-    store = server.storage()
-    try:
-        with store.write() as tx:
-            return oauth.create_app(tx, "Faults client", ("crm",), REDIRECT)
-    finally:
-        store.close()
-
-
-def tokens(server: LiveServer, client_id: str, secret: str) -> dict[str, Any]:
-    """The /oauth/token/ answer for a code the server approves at once (--auto-approve-user 1)."""
-    approved = server.client.get(
-        server.base_url + "/oauth/authorize/", params={"client_id": client_id, "state": "s"}
-    )
-    code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
-    return _granted(server, client_id, secret, grant_type="authorization_code", code=code)
-
-
-def refreshed(server: LiveServer, client_id: str, secret: str, refresh_token: str) -> dict[str, Any]:
-    return _granted(server, client_id, secret, grant_type="refresh_token", refresh_token=refresh_token)
-
-
-def _granted(server: LiveServer, client_id: str, secret: str, **grant: str) -> dict[str, Any]:
-    """The /oauth/token/ answer to ``grant`` from the application ``client_id``."""
-    data = {**grant, "client_id": client_id, "client_secret": secret}
-    answer = server.client.post(server.base_url + "/oauth/token/", data=data)
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
 
 
 # --- fast-bitrix24 -------------------------------------------------------------------------------------
