@@ -35,7 +35,7 @@ NO_TOKEN_SET = {
     ),
 }
 #: The schema version of a new database: the number of the last migration.
-SCHEMA = 14
+SCHEMA = 15
 
 
 @pytest.fixture(scope="module")
