@@ -4,8 +4,8 @@ Secrets never enter an entry: parameters named like a credential are replaced by
 of the decoded parameters, and so is every other occurrence of such a value and of the webhook code of
 the path, in any text (``/rest/1/***/crm.lead.get``).
 
-A call's entries are kept in a page's columns (page.py) and become objects when they are read
-(:func:`as_object`); a log line takes them as :data:`Row` tuples (:meth:`Call.rows`).
+A call's entries are kept as rows in a chunk of a page (page.py) and become objects when they are
+read (:func:`as_object`); a log line takes them as :data:`Row` tuples (:meth:`Call.rows`).
 """
 
 from __future__ import annotations
@@ -73,12 +73,10 @@ class _Redaction:
 _PLAIN = frozenset({int, float, bool, type(None)})
 
 
-def redact(
-    values: list[Any], secrets: frozenset[str], hidden: tuple[str, ...]
-) -> tuple[list[Any], tuple[str, ...]]:
-    """Copies of ``values`` (a call's parameters and its commands') with their secrets masked and the
-    texts ``hidden`` (webhook codes) too; and the texts masked in them (those, and the secrets'
-    values), for the call's other texts."""
+def redact(values: list[Any], secrets: frozenset[str], code: str | None) -> tuple[list[Any], tuple[str, ...]]:
+    """Copies of ``values`` (a call's parameters and its commands') with their secrets masked, and the
+    texts masked in them (the code, the secrets' values), for the call's other texts."""
+    hidden = () if code is None else (code,)
     walk = _Redaction(secrets, hidden)
     copies = [walk.copy(value) for value in values]
     if walk.found:  # a token given as a parameter also shows inside a batch command's text
@@ -141,22 +139,22 @@ class Call:
 
     def mask(self) -> None:
         """Mask the call's secrets in place (a call without batch commands, as /oauth/ calls are)."""
-        (self.params,), hidden = redact([self.params], self.secrets, self._code())
-        self.error_description = hidden_in(self.error_description, hidden)
-        self.why = hidden_in(self.why, hidden)
+        (self.params,), hidden = redact([self.params], self.secrets, self.code)
+        self.error_description = _hidden(self.error_description, hidden)
+        self.why = _hidden(self.why, hidden)
 
     def rows(self) -> list[Row]:
         """The call's row, then one per batch command, with the secrets masked (for log lines, and
         for a page that may show a secret)."""
         values = [self.params, *(c.params for c in self.commands)]
-        params, hidden = redact(values, self.secrets, self._code())
+        params, hidden = redact(values, self.secrets, self.code)
         head = self.head()
-        description, why = hidden_in(self.error_description, hidden), hidden_in(self.why, hidden)
+        description, why = _hidden(self.error_description, hidden), _hidden(self.why, hidden)
         own = (self.duration, self.method, None, params[0], self.status, self.error, description, why)
         out: list[Row] = [(self.at, head, own)]
         for (started, *fields), command_params in zip(self.command_fields(), params[1:], strict=True):
             fields[3] = command_params
-            fields[6], fields[7] = hidden_in(fields[6], hidden), hidden_in(fields[7], hidden)
+            fields[6], fields[7] = _hidden(fields[6], hidden), _hidden(fields[7], hidden)
             out.append((started, head, tuple(fields)))
         return out
 
@@ -180,9 +178,6 @@ class Call:
             )
         return out
 
-    def _code(self) -> tuple[str, ...]:
-        return () if self.code is None else (self.code,)
-
 
 def as_object(head: tuple[Any, ...] | list[Any], fields: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
     """An entry's fields by name, in a stable order (its duration, kept in microseconds, in
@@ -198,5 +193,5 @@ def as_object(head: tuple[Any, ...] | list[Any], fields: tuple[Any, ...] | list[
     }
 
 
-def hidden_in(text: str | None, hidden: tuple[str, ...]) -> str | None:
+def _hidden(text: str | None, hidden: tuple[str, ...]) -> str | None:
     return text if text is None or not hidden else hide(text, hidden)
